@@ -1,0 +1,1 @@
+//! The django-allauth signals (placeholder until issue 4).

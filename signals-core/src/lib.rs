@@ -1,0 +1,193 @@
+//! Typed, link-time registered signals, in the spirit of Django's
+//! `django.dispatch`: tell everyone who cares that something happened,
+//! without a central registry, without stringly typed events, and at the cost
+//! of a function call.
+//!
+//! - [`#[signal]`](macro@signal) on a braced struct defines a signal.
+//! - [`#[receiver(signal = Path)]`](macro@receiver) on a free function
+//!   registers a receiver at link time, from any module or crate: no wiring
+//!   in `main`.
+//! - `send` calls the receivers in order and stops at the first error;
+//!   `send_robust` calls them all and reports every error and panic.
+//! - `connect` adds a receiver at run time; dropping the returned
+//!   [`Connection`] removes it.
+//!
+//! # Define, receive, send
+//!
+//! ```
+//! use signals_core::{receiver, signal};
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//!
+//! /// Sent when a user logs in.
+//! #[signal]
+//! pub struct LoggedIn<'a> {
+//!     pub user: &'a str,
+//! }
+//!
+//! static LOGINS: AtomicUsize = AtomicUsize::new(0);
+//!
+//! #[receiver(signal = LoggedIn)]
+//! fn count_login(event: &LoggedIn) {
+//!     LOGINS.fetch_add(1, Ordering::Relaxed);
+//! }
+//!
+//! #[derive(Debug)]
+//! struct Banned;
+//! impl std::fmt::Display for Banned {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//!         f.write_str("user is banned")
+//!     }
+//! }
+//! impl std::error::Error for Banned {}
+//!
+//! // Lower orders run first; a receiver may fail.
+//! #[receiver(signal = LoggedIn, order = -10, name = "ban check")]
+//! fn ban_check(event: &LoggedIn) -> Result<(), Banned> {
+//!     if event.user == "mallory" { Err(Banned) } else { Ok(()) }
+//! }
+//!
+//! LoggedIn { user: "alice" }.send().unwrap();
+//! assert_eq!(LOGINS.load(Ordering::Relaxed), 1);
+//!
+//! // `send` stops at the first error and names the receiver.
+//! let error = LoggedIn { user: "mallory" }.send().unwrap_err();
+//! assert_eq!(error.receiver_name(), "ban check");
+//! assert_eq!(LOGINS.load(Ordering::Relaxed), 1);
+//!
+//! // `send_robust` calls every receiver and reports each failure.
+//! let report = LoggedIn { user: "mallory" }.send_robust();
+//! assert_eq!(report.len(), 2);
+//! assert_eq!(report.failures().count(), 1);
+//! assert_eq!(LOGINS.load(Ordering::Relaxed), 2);
+//! ```
+//!
+//! # Connect at run time
+//!
+//! ```
+//! use signals_core::{signal, ConnectOptions};
+//! use std::sync::{Arc, Mutex};
+//!
+//! #[signal(name = "app.tick")]
+//! pub struct Tick { pub value: u64 }
+//!
+//! let seen = Arc::new(Mutex::new(Vec::new()));
+//! let sink = Arc::clone(&seen);
+//! let connection = Tick::connect(move |tick: &Tick| sink.lock().unwrap().push(tick.value));
+//! assert!(Tick::has_receivers());
+//!
+//! Tick { value: 1 }.send().unwrap();
+//! connection.disconnect(); // or drop it
+//! Tick { value: 2 }.send().unwrap();
+//! assert_eq!(*seen.lock().unwrap(), [1]);
+//!
+//! // Order and name are options; the closure may return a `Result`.
+//! let named = Tick::connect_with(ConnectOptions::new().order(5).name("limit"), |tick: &Tick| {
+//!     if tick.value > 10 { Err("too large") } else { Ok(()) }
+//! });
+//! assert_eq!(Tick::receivers()[0].name(), "limit");
+//! assert!(Tick { value: 11 }.send().is_err());
+//! drop(named);
+//! ```
+//!
+//! # Order
+//!
+//! Receivers run in ascending `order` (default 0). Among equal orders, static
+//! receivers run first, sorted by name (by default the module path and the
+//! function name), then run-time receivers in connect order. The order is the
+//! same on every build, platform and backend; it is computed once per signal,
+//! on its first send.
+//!
+//! # Receivers in crates nobody calls
+//!
+//! A crate the final binary never references is not linked, and its
+//! receivers silently vanish: this is the classic pitfall of link-time
+//! registration. A crate that holds only receivers should be named once from
+//! the binary, with one line in `main.rs` (or `lib.rs`):
+//!
+//! ```ignore
+//! signals_core::link!(my_receivers_crate);
+//! ```
+//!
+//! [`link!`] refers to the crate, which makes the linker keep it and every
+//! receiver in it.
+//!
+//! # Cost
+//!
+//! After a signal's first send, `send` and `send_robust` take no lock and
+//! allocate nothing on the heap unless a receiver fails; they are safe to call
+//! from any number of threads. A dispatch calls the receivers connected when
+//! it starts; a receiver may send signals, connect and disconnect during a
+//! dispatch.
+//!
+//! # Backends
+//!
+//! Static receivers are collected with `linkme` link sections. On targets
+//! linkme does not support (such as wasm), enable the `inventory` feature:
+//! the contract and the order are the same.
+
+#![warn(missing_docs)]
+
+mod connection;
+mod dispatch;
+mod outcome;
+mod receiver;
+mod registry;
+mod signal;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use connection::{ConnectOptions, Connection};
+pub use outcome::{BoxError, Failure, IntoOutcome, Report, SendError};
+pub use receiver::{Kind, Location, ReceiverInfo};
+pub use signal::{AsyncSignal, Signal, SyncSignal};
+pub use signals_macros::{receiver, signal};
+
+/// Makes sure a crate that only holds receivers is linked into the binary.
+///
+/// The linker drops a crate the program never refers to, and with it the
+/// receivers it registers. One line in the binary keeps it:
+///
+/// ```ignore
+/// signals_core::link!(my_receivers_crate);
+/// ```
+///
+/// Several crates may be named at once: `link!(audit, mailer);`. It may stand
+/// at module level or inside a function.
+#[macro_export]
+macro_rules! link {
+    ($($krate:ident),+ $(,)?) => {
+        $(
+            const _: () = {
+                // `extern crate` (rather than a `use`) makes the crate a link
+                // dependency of this one even if nothing else names it.
+                #[allow(unused_extern_crates)]
+                extern crate $krate as _;
+            };
+        )+
+    };
+}
+
+#[cfg(all(
+    not(feature = "inventory"),
+    not(any(
+        target_os = "none",
+        target_os = "linux",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "tvos",
+        target_os = "windows",
+        target_os = "uefi",
+        target_os = "android",
+        target_os = "fuchsia",
+        target_os = "illumos",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "psp",
+    ))
+))]
+compile_error!(
+    "signals-core: linkme link sections are not supported on this target; \
+     enable the `inventory` feature of signals-core (`features = [\"inventory\"]`)"
+);

@@ -1,0 +1,111 @@
+//! Not public API: what the code `#[signal]` and `#[receiver]` generate
+//! reaches through `::signals_core::__private`. Anything here may change in a
+//! patch release.
+
+pub use crate::connection::Connection;
+pub use crate::outcome::{BoxError, IntoOutcome};
+pub use crate::receiver::{Location, StaticReceiver};
+pub use crate::registry::{DynReceiver, Registry};
+pub use crate::signal::{AsyncSignal, BoxFuture, Signal, Step, SyncSignal};
+
+#[cfg(feature = "inventory")]
+pub use inventory;
+pub use linkme;
+
+pub use core::{column, concat, file, line, module_path, stringify};
+pub use std::boxed::Box;
+pub use std::sync::Arc;
+pub use std::vec::Vec;
+
+use crate::outcome::{Report, SendError};
+use crate::ConnectOptions;
+
+/// Expands its input when the linkme backend is selected.
+#[cfg(not(feature = "inventory"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __if_linkme {
+    ($($tt:tt)*) => { $($tt)* };
+}
+
+/// Expands its input when the linkme backend is selected.
+#[cfg(feature = "inventory")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __if_linkme {
+    ($($tt:tt)*) => {};
+}
+
+/// Expands its input when the inventory backend is selected.
+#[cfg(feature = "inventory")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __if_inventory {
+    ($($tt:tt)*) => { $($tt)* };
+}
+
+/// Expands its input when the inventory backend is selected.
+#[cfg(not(feature = "inventory"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __if_inventory {
+    ($($tt:tt)*) => {};
+}
+
+pub use crate::{__if_inventory as if_inventory, __if_linkme as if_linkme};
+
+#[inline]
+pub fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
+    crate::dispatch::send(signal)
+}
+
+#[inline]
+pub fn send_robust<S: Signal>(signal: &S) -> Report {
+    crate::dispatch::send_robust(signal)
+}
+
+/// Turns a receiver's return value into the dispatch's outcome; spanned on
+/// the receiver's return type so that a wrong type is reported there.
+#[inline(always)]
+pub fn into_outcome<R: IntoOutcome>(value: R) -> Result<(), BoxError> {
+    value.into_outcome()
+}
+
+/// Fails to compile, at the user's parameter type, when a receiver's
+/// parameter is not a reference to the signal it registers for.
+#[inline(always)]
+pub fn assert_param<S: Signal, P: SameSignal<S> + ?Sized>() {}
+
+#[diagnostic::on_unimplemented(
+    message = "this receiver takes `&{Self}`, but it is registered for signal `{S}`",
+    label = "expected `&{S}` here",
+    note = "a receiver's only parameter is a reference to the signal named in `#[receiver(signal = ...)]`"
+)]
+pub trait SameSignal<S> {}
+impl<S> SameSignal<S> for S {}
+
+/// Fails to compile, at the `async` keyword, when an async receiver is
+/// registered for a signal that is not `#[signal(async)]`.
+#[inline(always)]
+pub fn assert_async_signal<S: AsyncSignal>() {}
+
+/// The run-time receiver a generated `connect` builds.
+#[track_caller]
+pub fn dyn_receiver<D: ?Sized>(
+    options: ConnectOptions,
+    default_name: &'static str,
+    is_async: bool,
+    handler: Arc<D>,
+) -> DynReceiver<D> {
+    let name: Arc<str> = match options.name {
+        Some(name) => Arc::from(&*name),
+        None => Arc::from(default_name),
+    };
+    DynReceiver::new(
+        options.order,
+        name,
+        Location::from_caller(std::panic::Location::caller()),
+        is_async,
+        handler,
+    )
+}

@@ -1,0 +1,111 @@
+//! The `Signal` trait: what generic code needs to know about a signal.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::outcome::{BoxError, Report, SendError};
+use crate::receiver::ReceiverInfo;
+use crate::registry::Registry;
+
+/// What calling one receiver produced. Not public API.
+#[doc(hidden)]
+pub enum Step<'b> {
+    /// A synchronous receiver ran.
+    Done(Result<(), BoxError>),
+    /// The receiver's filter declined this send.
+    Skipped,
+    /// An async receiver returned its future.
+    Pending(BoxFuture<'b>),
+}
+
+/// The future of an async receiver. Not public API.
+#[doc(hidden)]
+pub type BoxFuture<'b> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'b>>;
+
+/// A signal: a struct that `#[signal]` turned into something receivers can
+/// listen to.
+///
+/// Everything here is also an inherent item of each signal, so calling
+/// `Ping::receivers()` or `ping.send()` needs no import; the trait is for code
+/// that is generic over signals.
+///
+/// ```
+/// use signals_core::{signal, Signal};
+///
+/// /// A value changed.
+/// #[signal(name = "docs.changed")]
+/// pub struct Changed { pub value: u64 }
+///
+/// fn describe<S: Signal>() -> String {
+///     format!("{} ({} receivers)", S::NAME, S::receivers().len())
+/// }
+/// assert_eq!(describe::<Changed>(), "docs.changed (0 receivers)");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a signal",
+    label = "not a signal",
+    note = "declare it with `#[signal]` on a braced struct"
+)]
+pub trait Signal: Sized {
+    /// The signal's name: its module path and type name unless
+    /// `#[signal(name = "...")]` sets one. Unique in a binary.
+    const NAME: &'static str;
+
+    /// Whether the signal was declared `#[signal(async)]`.
+    const IS_ASYNC: bool;
+
+    /// The static handler type: `for<'b> fn(&'b Self) -> Step<'b>`.
+    #[doc(hidden)]
+    type __Handler: Copy + Send + Sync + 'static;
+    /// The run-time handler type: `dyn for<'b> Fn(&'b Self) -> Step<'b>`.
+    #[doc(hidden)]
+    type __Dyn: ?Sized + Send + Sync + 'static;
+    /// The inventory backend's element type.
+    #[doc(hidden)]
+    type __Entry: 'static;
+
+    #[doc(hidden)]
+    fn __registry() -> &'static Registry<Self::__Handler, Self::__Dyn>;
+    #[doc(hidden)]
+    fn __call<'b>(handler: Self::__Handler, signal: &'b Self) -> Step<'b>;
+    #[doc(hidden)]
+    fn __call_dyn<'b>(handler: &Self::__Dyn, signal: &'b Self) -> Step<'b>;
+
+    /// True if at least one receiver (static or connected) would be called.
+    fn has_receivers() -> bool {
+        Self::__registry().has_receivers()
+    }
+
+    /// Every receiver, in the order a send calls them.
+    fn receivers() -> Vec<ReceiverInfo> {
+        Self::__registry().infos()
+    }
+}
+
+/// A signal sent synchronously: every `#[signal]` without `async`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is an async signal: it has no synchronous `send`",
+    label = "declared with `#[signal(async)]`",
+    note = "use `.send_async().await` or `.send_robust_async().await`; from synchronous code, `.send_blocking()`"
+)]
+pub trait SyncSignal: Signal {
+    /// Calls the receivers in order and stops at the first `Err`, which it
+    /// returns; a panicking receiver's panic propagates (Django's `send`).
+    fn send(&self) -> Result<(), SendError> {
+        crate::dispatch::send(self)
+    }
+
+    /// Calls every receiver, catching errors and panics (Django's
+    /// `send_robust`).
+    fn send_robust(&self) -> Report {
+        crate::dispatch::send_robust(self)
+    }
+}
+
+/// A signal declared `#[signal(async)]`: its receivers may be `async fn`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an async signal, so its receivers cannot be `async`",
+    label = "declared without `async`",
+    note = "declare the signal with `#[signal(async)]` to give it async receivers, or make the receiver a plain `fn`"
+)]
+pub trait AsyncSignal: Signal {}

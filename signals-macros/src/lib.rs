@@ -1,0 +1,25 @@
+//! The procedural macros of `signals-core`: `#[signal]` and `#[receiver]`.
+//!
+//! Depend on `signals-core` and use them from there: the code they generate
+//! calls into `::signals_core::__private`, which this crate's version is
+//! pinned to. The documentation lives on the re-exports in `signals-core`.
+
+mod attr;
+mod receiver;
+mod signal;
+mod site;
+
+use proc_macro::TokenStream;
+
+/// Defines a signal. Documented on `signals_core::signal`.
+#[proc_macro_attribute]
+pub fn signal(args: TokenStream, input: TokenStream) -> TokenStream {
+    let seed = site::seed(&input);
+    signal::expand(args.into(), input.into(), seed).into()
+}
+
+/// Registers a receiver. Documented on `signals_core::receiver`.
+#[proc_macro_attribute]
+pub fn receiver(args: TokenStream, input: TokenStream) -> TokenStream {
+    receiver::expand(args.into(), input.into()).into()
+}

@@ -1,0 +1,263 @@
+//! `#[signal]`: the struct unchanged, its `Signal` implementation, its
+//! registry, and the slice its static receivers are linked into.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::{Error, Fields, GenericParam, Item, ItemStruct, Lifetime, Path};
+
+use crate::attr::{Errors, SignalArgs};
+
+pub(crate) fn expand(args: TokenStream, input: TokenStream, seed: u64) -> TokenStream {
+    let item: Item = match syn::parse2(input.clone()) {
+        Ok(item) => item,
+        Err(error) => return with_error(input, error),
+    };
+    let checked = SignalArgs::parse(args).and_then(|args| check(&item).map(|item| (args, item)));
+    match checked {
+        Ok((args, strukt)) => generate(&args, strukt, seed),
+        Err(error) => with_error(item.into_token_stream(), error),
+    }
+}
+
+/// The user's item as written, plus the errors: one mistake must not cascade
+/// into errors about a missing item.
+fn with_error(item: TokenStream, error: Error) -> TokenStream {
+    let error = error.into_compile_error();
+    quote!(#item #error)
+}
+
+fn check(item: &Item) -> syn::Result<&ItemStruct> {
+    let strukt = match item {
+        Item::Struct(strukt) => strukt,
+        Item::Enum(item) => return Err(not_a_struct(item.enum_token.span, "an enum")),
+        Item::Union(item) => return Err(not_a_struct(item.union_token.span, "a union")),
+        other => return Err(Error::new(
+            first_span(other),
+            "#[signal] goes on a braced struct, as in `pub struct UserLoggedIn { pub user: User }`",
+        )),
+    };
+    let mut errors = Errors::default();
+    match &strukt.fields {
+        Fields::Named(_) => {}
+        Fields::Unnamed(fields) => errors.push(Error::new(
+            fields.paren_token.span.join(),
+            "#[signal] needs named fields: write `struct Name { field: Type }` instead of a tuple struct",
+        )),
+        Fields::Unit => errors.push(Error::new(
+            strukt.ident.span(),
+            "#[signal] needs a braced struct: write `struct Name {}` for a signal without fields",
+        )),
+    }
+    for param in &strukt.generics.params {
+        match param {
+            GenericParam::Lifetime(_) => {}
+            GenericParam::Type(param) => errors.push(Error::new(
+                param.ident.span(),
+                "a signal cannot have type parameters: each signal is one concrete type (lifetime parameters are allowed)",
+            )),
+            GenericParam::Const(param) => errors.push(Error::new(
+                param.const_token.span,
+                "a signal cannot have const parameters: each signal is one concrete type (lifetime parameters are allowed)",
+            )),
+        }
+    }
+    errors.finish()?;
+    Ok(strukt)
+}
+
+fn not_a_struct(span: Span, what: &str) -> Error {
+    Error::new(
+        span,
+        format!("#[signal] goes on a braced struct, not {what}: a signal is one struct whose fields are what receivers get"),
+    )
+}
+
+fn first_span(item: &Item) -> Span {
+    item.to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |tree| tree.span())
+}
+
+fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
+    let krate: Path = args
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::signals_core));
+    let private = quote!(#krate::__private);
+    let vis = &strukt.vis;
+    let ident = &strukt.ident;
+    let (impl_generics, ty_generics, where_clause) = strukt.generics.split_for_impl();
+
+    // The struct's lifetimes, re-bound in `for<...>` so the handler types do
+    // not depend on the impl's lifetimes and can be named in a `static`.
+    let lifetimes: Vec<Lifetime> = (0..strukt.generics.lifetimes().count())
+        .map(|i| Lifetime::new(&format!("'__signals_l{i}"), Span::call_site()))
+        .collect();
+    let b = Lifetime::new("'__signals_b", Span::call_site());
+    let ty = if lifetimes.is_empty() {
+        quote!(#ident)
+    } else {
+        quote!(#ident<#(#lifetimes),*>)
+    };
+    let handler = quote!(for<#(#lifetimes,)* #b> fn(&#b #ty) -> #private::Step<#b>);
+    let dyn_handler = quote!(dyn for<#(#lifetimes,)* #b> ::core::ops::Fn(&#b #ty) -> #private::Step<#b> + ::core::marker::Send + ::core::marker::Sync);
+    let fn_bound = |ret: TokenStream| quote!(for<#(#lifetimes,)* #b> ::core::ops::Fn(&#b #ty) -> #ret + ::core::marker::Send + ::core::marker::Sync + 'static);
+
+    let slice = format_ident!("__SIGNALS_SLICE_{:016x}", seed);
+    let entry = format_ident!("__SIGNALS_ENTRY_{:016x}", seed);
+    let name = match &args.name {
+        Some(name) => quote!(#name),
+        None => {
+            let unraw = ident.to_string().trim_start_matches("r#").to_string();
+            quote!(::core::concat!(::core::module_path!(), "::", #unraw))
+        }
+    };
+    let is_async = args.is_async;
+    let flavour = if is_async {
+        quote!(#[automatically_derived] impl #impl_generics #private::AsyncSignal for #ident #ty_generics #where_clause {})
+    } else {
+        quote!(#[automatically_derived] impl #impl_generics #private::SyncSignal for #ident #ty_generics #where_clause {})
+    };
+    let sends = if is_async {
+        TokenStream::new()
+    } else {
+        quote! {
+            /// Calls the receivers in order and stops at the first `Err`,
+            /// which it returns; a panicking receiver's panic propagates.
+            #[inline]
+            pub fn send(&self) -> ::core::result::Result<(), #krate::SendError> {
+                #private::send(self)
+            }
+
+            /// Calls every receiver, catching errors and panics, and reports
+            /// each failure.
+            #[inline]
+            pub fn send_robust(&self) -> #krate::Report {
+                #private::send_robust(self)
+            }
+        }
+    };
+    let sync_bound = fn_bound(quote!(__R));
+    let step_bound = fn_bound(quote!(#private::Step<#b>));
+    let connect = quote_spanned! {ident.span()=>
+        /// Connects a receiver at run time, at order 0. It stays connected
+        /// until the returned [`Connection`](#krate::Connection) is dropped.
+        #[track_caller]
+        pub fn connect<__F, __R>(receiver: __F) -> #krate::Connection
+        where
+            __F: #sync_bound,
+            __R: #krate::IntoOutcome,
+        {
+            Self::connect_with(#krate::ConnectOptions::new(), receiver)
+        }
+
+        /// Connects a receiver at run time with an order and a name.
+        #[track_caller]
+        pub fn connect_with<__F, __R>(options: #krate::ConnectOptions, receiver: __F) -> #krate::Connection
+        where
+            __F: #sync_bound,
+            __R: #krate::IntoOutcome,
+        {
+            fn handler<__F: #step_bound>(handler: __F) -> __F {
+                handler
+            }
+            let name = ::core::any::type_name::<__F>();
+            let handler: #private::Arc<#dyn_handler> = #private::Arc::new(handler(move |signal| {
+                #private::Step::Done(#private::into_outcome(receiver(signal)))
+            }));
+            let registry = <Self as #krate::Signal>::__registry();
+            registry.connect(#private::dyn_receiver(options, name, false, handler))
+        }
+    };
+
+    quote! {
+        #strukt
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #entry(#private::StaticReceiver<#handler>);
+
+        #[automatically_derived]
+        impl #entry {
+            #[doc(hidden)]
+            pub const fn new(receiver: #private::StaticReceiver<#handler>) -> Self {
+                #entry(receiver)
+            }
+        }
+
+        #private::if_linkme! {
+            #[#private::linkme::distributed_slice]
+            #[linkme(crate = #private::linkme)]
+            #[doc(hidden)]
+            #vis static #slice: [#private::StaticReceiver<#handler>];
+
+            // `#[receiver(signal = path::Name)]` reaches the slice through the
+            // signal's own path: the struct is in the type namespace, this
+            // import brings the static (values) and linkme's macro (macros).
+            #[doc(hidden)]
+            #[allow(unused_imports)]
+            #vis use #slice as #ident;
+        }
+
+        #private::if_inventory! {
+            #private::inventory::collect!(#entry);
+        }
+
+        #[automatically_derived]
+        impl #impl_generics #krate::Signal for #ident #ty_generics #where_clause {
+            const NAME: &'static str = #name;
+            const IS_ASYNC: bool = #is_async;
+            type __Handler = #handler;
+            type __Dyn = #dyn_handler;
+            type __Entry = #entry;
+
+            #[inline]
+            fn __registry() -> &'static #private::Registry<#handler, #dyn_handler> {
+                #private::if_linkme! {
+                    fn collect() -> #private::Vec<&'static #private::StaticReceiver<#handler>> {
+                        #slice.iter().collect()
+                    }
+                }
+                #private::if_inventory! {
+                    fn collect() -> #private::Vec<&'static #private::StaticReceiver<#handler>> {
+                        #private::inventory::iter::<#entry>.into_iter().map(|entry| &entry.0).collect()
+                    }
+                }
+                static REGISTRY: #private::Registry<#handler, #dyn_handler> = #private::Registry::new(collect);
+                &REGISTRY
+            }
+
+            #[inline(always)]
+            fn __call<#b>(handler: Self::__Handler, signal: &#b Self) -> #private::Step<#b> {
+                handler(signal)
+            }
+
+            #[inline(always)]
+            fn __call_dyn<#b>(handler: &Self::__Dyn, signal: &#b Self) -> #private::Step<#b> {
+                handler(signal)
+            }
+        }
+
+        #flavour
+
+        #[automatically_derived]
+        impl #impl_generics #ident #ty_generics #where_clause {
+            #sends
+
+            /// True if at least one receiver (static or connected) would be
+            /// called.
+            #[inline]
+            pub fn has_receivers() -> bool {
+                <Self as #krate::Signal>::has_receivers()
+            }
+
+            /// Every receiver, in the order a send calls them.
+            pub fn receivers() -> #private::Vec<#krate::ReceiverInfo> {
+                <Self as #krate::Signal>::receivers()
+            }
+
+            #connect
+        }
+    }
+}
