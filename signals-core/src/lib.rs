@@ -129,6 +129,7 @@
 
 mod connection;
 mod dispatch;
+mod dispatch_async;
 mod outcome;
 mod receiver;
 mod registry;

@@ -12,6 +12,7 @@ pub use crate::signal::{AsyncSignal, BoxFuture, Signal, Step, SyncSignal};
 pub use inventory;
 pub use linkme;
 
+pub use core::future::Future;
 pub use core::{column, concat, file, line, module_path, stringify};
 pub use std::boxed::Box;
 pub use std::sync::Arc;
@@ -63,6 +64,41 @@ pub fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
 pub fn send_robust<S: Signal>(signal: &S) -> Report {
     crate::dispatch::send_robust(signal)
 }
+
+#[inline]
+pub async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
+    crate::dispatch_async::send_async(signal).await
+}
+
+#[inline]
+pub async fn send_robust_async<S: Signal>(signal: &S) -> Report {
+    crate::dispatch_async::send_robust_async(signal).await
+}
+
+#[inline]
+pub async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report {
+    crate::dispatch_async::send_robust_concurrent(signal).await
+}
+
+pub fn send_blocking<S: Signal>(signal: &S) -> Result<(), SendError> {
+    crate::dispatch_async::block_on(crate::dispatch_async::send_async(signal))
+}
+
+pub fn send_robust_blocking<S: Signal>(signal: &S) -> Report {
+    crate::dispatch_async::block_on(crate::dispatch_async::send_robust_async(signal))
+}
+
+/// Fails to compile, at the call, when a synchronous send is asked of an
+/// async signal. Implemented for references so that the bound on the
+/// generated `send` mentions a lifetime of the method and is only checked
+/// where it is called.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is a reference to an async signal: it has no synchronous `send`",
+    label = "this signal is declared with `#[signal(async)]`",
+    note = "use `.send_async().await` (or `.send_robust_async().await`); from synchronous code, `.send_blocking()`"
+)]
+pub trait SyncSend {}
+impl<S: SyncSignal> SyncSend for &S {}
 
 /// Turns a receiver's return value into the dispatch's outcome; spanned on
 /// the receiver's return type so that a wrong type is reported there.

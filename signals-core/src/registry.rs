@@ -125,6 +125,21 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
         }
     }
 
+    /// A snapshot that owns its run-time receivers, for dispatches that may
+    /// be suspended (async): a short-lived `Guard` must not be held across
+    /// an `.await`.
+    pub(crate) fn snapshot_owned(&self) -> OwnedSnapshot<'_, H, D> {
+        let dynamic = if self.dynamic_len.load(Ordering::Acquire) == 0 {
+            None
+        } else {
+            self.dynamic.load_full()
+        };
+        OwnedSnapshot {
+            statics: self.statics(),
+            dynamic,
+        }
+    }
+
     pub(crate) fn has_receivers(&self) -> bool {
         !self.statics().is_empty() || self.dynamic_len.load(Ordering::Acquire) != 0
     }
@@ -230,6 +245,23 @@ impl<H: Copy + 'static, D: ?Sized + 'static> Snapshot<'_, H, D> {
         Cursor {
             statics: self.statics,
             dynamic,
+            next_static: 0,
+            next_dynamic: 0,
+        }
+    }
+}
+
+/// The receivers one async dispatch calls, fixed when it starts.
+pub(crate) struct OwnedSnapshot<'r, H: 'static, D: ?Sized + 'static> {
+    statics: &'r [StaticReceiver<H>],
+    dynamic: Option<Arc<DynList<D>>>,
+}
+
+impl<H: Copy + 'static, D: ?Sized + 'static> OwnedSnapshot<'_, H, D> {
+    pub(crate) fn cursor(&self) -> Cursor<'_, H, D> {
+        Cursor {
+            statics: self.statics,
+            dynamic: self.dynamic.as_ref().map_or(&[][..], |l| &l.entries[..]),
             next_static: 0,
             next_dynamic: 0,
         }

@@ -105,7 +105,49 @@ pub trait SyncSignal: Signal {
 /// A signal declared `#[signal(async)]`: its receivers may be `async fn`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an async signal, so its receivers cannot be `async`",
-    label = "declared without `async`",
+    label = "an async receiver needs an async signal",
     note = "declare the signal with `#[signal(async)]` to give it async receivers, or make the receiver a plain `fn`"
 )]
-pub trait AsyncSignal: Signal {}
+pub trait AsyncSignal: Signal {
+    /// Calls the receivers in order, awaiting async ones, and stops at the
+    /// first `Err`, which it returns; a panic propagates.
+    ///
+    /// The future is `Send` when the signal is `Sync`. Dropping it part way
+    /// leaves nothing behind: later sends work as usual.
+    fn send_async(&self) -> impl Future<Output = Result<(), SendError>> {
+        crate::dispatch_async::send_async(self)
+    }
+
+    /// Calls every receiver in order, awaiting async ones one at a time,
+    /// catching errors and panics (also panics inside a receiver's future).
+    fn send_robust_async(&self) -> impl Future<Output = Report> {
+        crate::dispatch_async::send_robust_async(self)
+    }
+
+    /// Like [`send_robust_async`](AsyncSignal::send_robust_async), but polls
+    /// all async receivers together: synchronous receivers run first, in
+    /// order, as each async receiver's future is created; then the futures
+    /// make progress concurrently. Failures are still reported in receiver
+    /// order.
+    fn send_robust_concurrent(&self) -> impl Future<Output = Report> {
+        crate::dispatch_async::send_robust_concurrent(self)
+    }
+
+    /// Sends from synchronous code: polls [`send_async`](AsyncSignal::send_async)
+    /// to completion on the current thread, parking it while a receiver
+    /// waits.
+    ///
+    /// Caveats: it blocks the calling thread, so never call it from inside an
+    /// async task (use `.send_async().await` there); and receivers that need
+    /// a runtime's reactor or timers (tokio's `sleep`, sockets) fail or hang
+    /// without one on this thread.
+    fn send_blocking(&self) -> Result<(), SendError> {
+        crate::dispatch_async::block_on(self.send_async())
+    }
+
+    /// [`send_robust_async`](AsyncSignal::send_robust_async) from synchronous
+    /// code, with the caveats of [`send_blocking`](AsyncSignal::send_blocking).
+    fn send_robust_blocking(&self) -> Report {
+        crate::dispatch_async::block_on(self.send_robust_async())
+    }
+}

@@ -158,7 +158,11 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
         }
     });
     let call = if let Some(token) = &function.sig.asyncness {
-        let async_check = quote_spanned!(token.span=> #private::assert_async_signal::<#signal>(););
+        // The signal path is respanned too: rustc reports an unmet bound at
+        // the type argument, and the mistake is the `async`, not the path.
+        let signal_at_async = respan(signal.to_token_stream(), token.span);
+        let async_check =
+            quote_spanned!(token.span=> #private::assert_async_signal::<#signal_at_async>(););
         let outcome = quote_spanned!(ret_span=> #private::into_outcome(#ident(signal).await));
         quote! {
             #async_check
@@ -208,4 +212,22 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
             }
         };
     }
+}
+
+/// The same tokens, every one of them spanned at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }

@@ -120,7 +120,60 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
         quote!(#[automatically_derived] impl #impl_generics #private::SyncSignal for #ident #ty_generics #where_clause {})
     };
     let sends = if is_async {
-        TokenStream::new()
+        quote! {
+            /// Calls the receivers in order, awaiting async ones, and stops
+            /// at the first `Err`, which it returns; a panic propagates. The
+            /// future is `Send` when the signal is `Sync`.
+            #[inline]
+            pub async fn send_async(&self) -> ::core::result::Result<(), #krate::SendError> {
+                #private::send_async(self).await
+            }
+
+            /// Calls every receiver in order, awaiting async ones, catching
+            /// errors and panics (also inside a receiver's future).
+            #[inline]
+            pub async fn send_robust_async(&self) -> #krate::Report {
+                #private::send_robust_async(self).await
+            }
+
+            /// Like `send_robust_async`, but polls all async receivers
+            /// together; failures are still reported in receiver order.
+            #[inline]
+            pub async fn send_robust_concurrent(&self) -> #krate::Report {
+                #private::send_robust_concurrent(self).await
+            }
+
+            /// Sends from synchronous code, polling the send to completion on
+            /// this thread. Never call it inside an async task; receivers that
+            /// need a runtime's reactor fail or hang without one.
+            pub fn send_blocking(&self) -> ::core::result::Result<(), #krate::SendError> {
+                #private::send_blocking(self)
+            }
+
+            /// `send_robust_async` from synchronous code, with the caveats of
+            /// `send_blocking`.
+            pub fn send_robust_blocking(&self) -> #krate::Report {
+                #private::send_robust_blocking(self)
+            }
+
+            /// Not available: this is an async signal. Use `send_async`.
+            #[doc(hidden)]
+            pub fn send<'__signals_s>(&'__signals_s self) -> ::core::result::Result<(), #krate::SendError>
+            where
+                &'__signals_s Self: #private::SyncSend,
+            {
+                #private::send_blocking(self)
+            }
+
+            /// Not available: this is an async signal. Use `send_robust_async`.
+            #[doc(hidden)]
+            pub fn send_robust<'__signals_s>(&'__signals_s self) -> #krate::Report
+            where
+                &'__signals_s Self: #private::SyncSend,
+            {
+                #private::send_robust_blocking(self)
+            }
+        }
     } else {
         quote! {
             /// Calls the receivers in order and stops at the first `Err`,
@@ -169,6 +222,48 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
             let registry = <Self as #krate::Signal>::__registry();
             registry.connect(#private::dyn_receiver(options, name, false, handler))
         }
+    };
+    let connect_async = if is_async {
+        let async_bound = fn_bound(quote!(__Fut));
+        quote_spanned! {ident.span()=>
+            /// Connects an async receiver at run time: a closure that takes
+            /// what it needs from the signal and returns a `Send + 'static`
+            /// future. It stays connected until the returned
+            /// [`Connection`](#krate::Connection) is dropped.
+            #[track_caller]
+            pub fn connect_async<__F, __Fut, __R>(receiver: __F) -> #krate::Connection
+            where
+                __F: #async_bound,
+                __Fut: #private::Future<Output = __R> + ::core::marker::Send + 'static,
+                __R: #krate::IntoOutcome,
+            {
+                Self::connect_async_with(#krate::ConnectOptions::new(), receiver)
+            }
+
+            /// Connects an async receiver at run time with an order and a name.
+            #[track_caller]
+            pub fn connect_async_with<__F, __Fut, __R>(options: #krate::ConnectOptions, receiver: __F) -> #krate::Connection
+            where
+                __F: #async_bound,
+                __Fut: #private::Future<Output = __R> + ::core::marker::Send + 'static,
+                __R: #krate::IntoOutcome,
+            {
+                fn handler<__F: #step_bound>(handler: __F) -> __F {
+                    handler
+                }
+                let name = ::core::any::type_name::<__F>();
+                let handler: #private::Arc<#dyn_handler> = #private::Arc::new(handler(move |signal| {
+                    let future = receiver(signal);
+                    #private::Step::Pending(#private::Box::pin(async move {
+                        #private::into_outcome(future.await)
+                    }))
+                }));
+                let registry = <Self as #krate::Signal>::__registry();
+                registry.connect(#private::dyn_receiver(options, name, true, handler))
+            }
+        }
+    } else {
+        TokenStream::new()
     };
 
     quote! {
@@ -258,6 +353,8 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
             }
 
             #connect
+
+            #connect_async
         }
     }
 }

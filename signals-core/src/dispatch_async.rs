@@ -1,0 +1,165 @@
+//! The async dispatch loops: `send_async`, `send_robust_async`, the
+//! concurrent robust mode, and the blocking bridge for synchronous callers.
+//!
+//! No async runtime is needed: futures are polled by whoever awaits the send.
+//! Synchronous receivers of an async signal run inline; each async receiver
+//! costs one boxed future.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
+
+use crate::dispatch::call;
+use crate::outcome::{BoxError, Failure, Report, SendError};
+use crate::receiver::ReceiverName;
+use crate::signal::{BoxFuture, Signal, Step};
+
+pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
+    let snapshot = S::__registry().snapshot_owned();
+    for callee in snapshot.cursor() {
+        let outcome = match call(callee, signal) {
+            Step::Skipped => continue,
+            Step::Done(outcome) => outcome,
+            Step::Pending(future) => future.await,
+        };
+        if let Err(error) = outcome {
+            return Err(SendError::new(S::NAME, callee.name(), error));
+        }
+    }
+    Ok(())
+}
+
+/// Why one receiver of a robust send failed.
+enum Fault {
+    Error(BoxError),
+    Panic(Box<dyn Any + Send + 'static>),
+}
+
+impl Fault {
+    fn into_failure(self, receiver: ReceiverName, position: usize) -> Failure {
+        match self {
+            Fault::Error(error) => Failure::error(receiver, position, error),
+            Fault::Panic(payload) => Failure::panic(receiver, position, payload),
+        }
+    }
+}
+
+/// Polls a receiver's future, turning a panic into a `Fault`.
+struct CatchUnwind<'b>(BoxFuture<'b>);
+
+impl Future for CatchUnwind<'_> {
+    type Output = Result<(), Fault>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(outcome)) => Poll::Ready(outcome.map_err(Fault::Error)),
+            Err(payload) => Poll::Ready(Err(Fault::Panic(payload))),
+        }
+    }
+}
+
+pub(crate) async fn send_robust_async<S: Signal>(signal: &S) -> Report {
+    let snapshot = S::__registry().snapshot_owned();
+    let mut report = Report::new(S::NAME);
+    for callee in snapshot.cursor() {
+        let outcome = match catch_unwind(AssertUnwindSafe(|| call(callee, signal))) {
+            Err(payload) => Err(Fault::Panic(payload)),
+            Ok(Step::Skipped) => continue,
+            Ok(Step::Done(outcome)) => outcome.map_err(Fault::Error),
+            Ok(Step::Pending(future)) => CatchUnwind(future).await,
+        };
+        report.called();
+        if let Err(fault) = outcome {
+            let position = report.len() - 1;
+            report.fail(fault.into_failure(callee.name(), position));
+        }
+    }
+    report
+}
+
+/// One receiver of a concurrent robust send.
+struct Slot<'b> {
+    name: ReceiverName,
+    state: SlotState<'b>,
+}
+
+enum SlotState<'b> {
+    Running(CatchUnwind<'b>),
+    Finished(Result<(), Fault>),
+}
+
+pub(crate) async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report {
+    let snapshot = S::__registry().snapshot_owned();
+    let mut report = Report::new(S::NAME);
+    // Receivers are started in call order (synchronous ones run to completion
+    // right here); the async ones are then polled together.
+    let mut slots: Vec<Slot<'_>> = Vec::new();
+    for callee in snapshot.cursor() {
+        let state = match catch_unwind(AssertUnwindSafe(|| call(callee, signal))) {
+            Err(payload) => SlotState::Finished(Err(Fault::Panic(payload))),
+            Ok(Step::Skipped) => continue,
+            Ok(Step::Done(outcome)) => SlotState::Finished(outcome.map_err(Fault::Error)),
+            Ok(Step::Pending(future)) => SlotState::Running(CatchUnwind(future)),
+        };
+        slots.push(Slot {
+            name: callee.name(),
+            state,
+        });
+    }
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for slot in &mut slots {
+            if let SlotState::Running(future) = &mut slot.state {
+                match Pin::new(future).poll(cx) {
+                    Poll::Pending => pending = true,
+                    Poll::Ready(outcome) => slot.state = SlotState::Finished(outcome),
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    for (position, slot) in slots.into_iter().enumerate() {
+        report.called();
+        if let SlotState::Finished(Err(fault)) = slot.state {
+            report.fail(fault.into_failure(slot.name, position));
+        }
+    }
+    report
+}
+
+/// Wakes the thread that blocks on a future.
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls a future to completion on the current thread, parking between
+/// polls.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
