@@ -70,4 +70,7 @@ fn main() {
     println!("send_robust:");
     println!("  {}", Ping { label: "robust!" }.send_robust());
     Tick { value: 7 }.send().expect("no receiver fails");
+
+    println!();
+    print!("{}", signals_core::catalog());
 }

@@ -2,6 +2,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::observe;
 use crate::outcome::{BoxError, Failure, Report, SendError};
 use crate::registry::Callee;
 use crate::signal::{Signal, Step};
@@ -25,24 +26,53 @@ fn async_in_sync() -> BoxError {
     "an async receiver was reached by a synchronous send; send this signal with `send_async`".into()
 }
 
+/// Runs the test hooks (feature `testing`); true if the send is muted.
+#[inline(always)]
+pub(crate) fn muted<S: Signal>(signal: &S) -> bool {
+    #[cfg(feature = "testing")]
+    {
+        crate::testing::intercept(signal)
+    }
+    #[cfg(not(feature = "testing"))]
+    {
+        let _ = signal;
+        false
+    }
+}
+
 pub(crate) fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
+    if muted(signal) {
+        return Ok(());
+    }
     let snapshot = S::__registry().snapshot();
+    let span = observe::send_span(S::NAME, snapshot.len(), "send");
+    #[cfg(feature = "tracing")]
+    let _entered = span.enter();
+    let _ = &span;
     for callee in snapshot.cursor() {
-        match call(callee, signal) {
-            Step::Done(Ok(())) | Step::Skipped => {}
-            Step::Done(Err(error)) => return Err(SendError::new(S::NAME, callee.name(), error)),
-            Step::Pending(_) => {
-                return Err(SendError::new(S::NAME, callee.name(), async_in_sync()))
-            }
-        }
+        let error = match call(callee, signal) {
+            Step::Done(Ok(())) | Step::Skipped => continue,
+            Step::Done(Err(error)) => error,
+            Step::Pending(_) => async_in_sync(),
+        };
+        let error = SendError::new(S::NAME, callee.name(), error);
+        observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
+        return Err(error);
     }
     Ok(())
 }
 
 pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
-    let snapshot = S::__registry().snapshot();
-    let mut cursor = snapshot.cursor();
     let mut report = Report::new(S::NAME);
+    if muted(signal) {
+        return report;
+    }
+    let snapshot = S::__registry().snapshot();
+    let span = observe::send_span(S::NAME, snapshot.len(), "send_robust");
+    #[cfg(feature = "tracing")]
+    let _entered = span.enter();
+    let _ = &span;
+    let mut cursor = snapshot.cursor();
     // One `catch_unwind` around the whole loop rather than one per receiver:
     // after a panic the loop resumes from the cursor, which already points
     // past the receiver that panicked.
@@ -56,13 +86,15 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
                     Step::Done(Ok(())) => report.called(),
                     Step::Done(Err(error)) => {
                         report.called();
-                        let position = report.len() - 1;
-                        report.fail(Failure::error(callee.name(), position, error));
+                        report.fail(Failure::error(callee.name(), report.len() - 1, error));
                     }
                     Step::Pending(_) => {
                         report.called();
-                        let position = report.len() - 1;
-                        report.fail(Failure::error(callee.name(), position, async_in_sync()));
+                        report.fail(Failure::error(
+                            callee.name(),
+                            report.len() - 1,
+                            async_in_sync(),
+                        ));
                     }
                 }
             }
@@ -72,8 +104,7 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
             Err(payload) => match current {
                 Some(callee) => {
                     report.called();
-                    let position = report.len() - 1;
-                    report.fail(Failure::panic(callee.name(), position, payload));
+                    report.fail(Failure::panic(callee.name(), report.len() - 1, payload));
                 }
                 // Nothing but receivers runs inside the loop; a panic with no
                 // receiver running is not ours to swallow.

@@ -13,13 +13,39 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
-use crate::dispatch::call;
+use crate::dispatch::{call, muted};
+use crate::observe::{self, send_span, Span};
 use crate::outcome::{BoxError, Failure, Report, SendError};
 use crate::receiver::ReceiverName;
+use crate::registry::OwnedSnapshot;
 use crate::signal::{BoxFuture, Signal, Step};
 
+/// Runs `future` inside the send's span (feature `tracing`).
+async fn in_span<F: Future>(span: Span, future: F) -> F::Output {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::Instrument::instrument(future, span).await
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = span;
+        future.await
+    }
+}
+
 pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
+    if muted(signal) {
+        return Ok(());
+    }
     let snapshot = S::__registry().snapshot_owned();
+    let span = send_span(S::NAME, snapshot.len(), "send_async");
+    in_span(span, send_async_in(signal, &snapshot)).await
+}
+
+async fn send_async_in<S: Signal>(
+    signal: &S,
+    snapshot: &OwnedSnapshot<'_, S::__Handler, S::__Dyn>,
+) -> Result<(), SendError> {
     for callee in snapshot.cursor() {
         let outcome = match call(callee, signal) {
             Step::Skipped => continue,
@@ -27,7 +53,9 @@ pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
             Step::Pending(future) => future.await,
         };
         if let Err(error) = outcome {
-            return Err(SendError::new(S::NAME, callee.name(), error));
+            let error = SendError::new(S::NAME, callee.name(), error);
+            observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
+            return Err(error);
         }
     }
     Ok(())
@@ -64,7 +92,18 @@ impl Future for CatchUnwind<'_> {
 }
 
 pub(crate) async fn send_robust_async<S: Signal>(signal: &S) -> Report {
+    if muted(signal) {
+        return Report::new(S::NAME);
+    }
     let snapshot = S::__registry().snapshot_owned();
+    let span = send_span(S::NAME, snapshot.len(), "send_robust_async");
+    in_span(span, send_robust_async_in(signal, &snapshot)).await
+}
+
+async fn send_robust_async_in<S: Signal>(
+    signal: &S,
+    snapshot: &OwnedSnapshot<'_, S::__Handler, S::__Dyn>,
+) -> Report {
     let mut report = Report::new(S::NAME);
     for callee in snapshot.cursor() {
         let outcome = match catch_unwind(AssertUnwindSafe(|| call(callee, signal))) {
@@ -94,7 +133,18 @@ enum SlotState<'b> {
 }
 
 pub(crate) async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report {
+    if muted(signal) {
+        return Report::new(S::NAME);
+    }
     let snapshot = S::__registry().snapshot_owned();
+    let span = send_span(S::NAME, snapshot.len(), "send_robust_concurrent");
+    in_span(span, send_robust_concurrent_in(signal, &snapshot)).await
+}
+
+async fn send_robust_concurrent_in<S: Signal>(
+    signal: &S,
+    snapshot: &OwnedSnapshot<'_, S::__Handler, S::__Dyn>,
+) -> Report {
     let mut report = Report::new(S::NAME);
     // Receivers are started in call order (synchronous ones run to completion
     // right here); the async ones are then polled together.

@@ -127,23 +127,36 @@
 
 #![warn(missing_docs)]
 
+mod catalog;
 mod connection;
 mod dispatch;
 mod dispatch_async;
+mod observe;
 mod outcome;
 mod receiver;
 mod registry;
 mod signal;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
+pub use catalog::{catalog, Catalog, CatalogEntry};
 pub use connection::{ConnectOptions, Connection};
 pub use outcome::{BoxError, Failure, IntoOutcome, Report, SendError};
 pub use receiver::{Kind, Location, ReceiverInfo};
 pub use signal::{AsyncSignal, Signal, SyncSignal};
 pub use signals_macros::{receiver, signal};
+
+/// The registry backend compiled in: `"linkme"`, or `"inventory"` with the
+/// `inventory` feature.
+pub const BACKEND: &str = if cfg!(feature = "inventory") {
+    "inventory"
+} else {
+    "linkme"
+};
 
 /// Makes sure a crate that only holds receivers is linked into the binary.
 ///

@@ -222,6 +222,16 @@ impl Report {
     }
 
     pub(crate) fn fail(&mut self, failure: Failure) {
+        match &failure.cause {
+            Cause::Error(error) => {
+                crate::observe::receiver_failed(self.signal, failure.receiver_name(), &**error)
+            }
+            Cause::Panic(_) => crate::observe::receiver_panicked(
+                self.signal,
+                failure.receiver_name(),
+                failure.panic_message(),
+            ),
+        }
         self.failures.push(failure);
     }
 

@@ -2,6 +2,9 @@
 //! reaches through `::signals_core::__private`. Anything here may change in a
 //! patch release.
 
+pub use crate::catalog::SignalRecord;
+#[cfg(not(feature = "inventory"))]
+pub use crate::catalog::SIGNALS;
 pub use crate::connection::Connection;
 pub use crate::outcome::{BoxError, IntoOutcome};
 pub use crate::receiver::{Location, StaticReceiver};
@@ -53,7 +56,27 @@ macro_rules! __if_inventory {
     ($($tt:tt)*) => {};
 }
 
-pub use crate::{__if_inventory as if_inventory, __if_linkme as if_linkme};
+/// Expands its input when the `testing` feature is on.
+#[cfg(feature = "testing")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __if_testing {
+    ($($tt:tt)*) => { $($tt)* };
+}
+
+/// Expands its input when the `testing` feature is on.
+#[cfg(not(feature = "testing"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __if_testing {
+    ($($tt:tt)*) => {};
+}
+
+pub use crate::{
+    __if_inventory as if_inventory, __if_linkme as if_linkme, __if_testing as if_testing,
+};
+#[cfg(feature = "testing")]
+pub use std::sync::Mutex;
 
 #[inline]
 pub fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
@@ -108,17 +131,29 @@ pub fn into_outcome<R: IntoOutcome>(value: R) -> Result<(), BoxError> {
 }
 
 /// Fails to compile, at the user's parameter type, when a receiver's
-/// parameter is not a reference to the signal it registers for.
+/// parameter is not a reference to the signal it registers for. It hands the
+/// signal on typed as the parameter, so that the receiver's call type-checks
+/// even then: the user sees this one error, not a second "mismatched types".
 #[inline(always)]
-pub fn assert_param<S: Signal, P: SameSignal<S> + ?Sized>() {}
+pub fn assert_param<S: Signal, P: SameSignal<S> + ?Sized>(signal: &S) -> &P {
+    P::cast(signal)
+}
 
 #[diagnostic::on_unimplemented(
     message = "this receiver takes `&{Self}`, but it is registered for signal `{S}`",
     label = "expected `&{S}` here",
     note = "a receiver's only parameter is a reference to the signal named in `#[receiver(signal = ...)]`"
 )]
-pub trait SameSignal<S> {}
-impl<S> SameSignal<S> for S {}
+pub trait SameSignal<S> {
+    fn cast(signal: &S) -> &Self;
+}
+
+impl<S> SameSignal<S> for S {
+    #[inline(always)]
+    fn cast(signal: &S) -> &S {
+        signal
+    }
+}
 
 /// Fails to compile, at the `async` keyword, when an async receiver is
 /// registered for a signal that is not `#[signal(async)]`.

@@ -237,6 +237,15 @@ pub(crate) struct Snapshot<'r, H: 'static, D: ?Sized + 'static> {
 }
 
 impl<H: Copy + 'static, D: ?Sized + 'static> Snapshot<'_, H, D> {
+    pub(crate) fn len(&self) -> usize {
+        self.statics.len()
+            + self
+                .dynamic
+                .as_ref()
+                .and_then(|g| g.as_ref().map(|l| l.entries.len()))
+                .unwrap_or(0)
+    }
+
     pub(crate) fn cursor(&self) -> Cursor<'_, H, D> {
         let dynamic = match &self.dynamic {
             Some(guard) => guard.as_ref().map_or(&[][..], |l| &l.entries[..]),
@@ -258,6 +267,10 @@ pub(crate) struct OwnedSnapshot<'r, H: 'static, D: ?Sized + 'static> {
 }
 
 impl<H: Copy + 'static, D: ?Sized + 'static> OwnedSnapshot<'_, H, D> {
+    pub(crate) fn len(&self) -> usize {
+        self.statics.len() + self.dynamic.as_ref().map_or(0, |l| l.entries.len())
+    }
+
     pub(crate) fn cursor(&self) -> Cursor<'_, H, D> {
         Cursor {
             statics: self.statics,

@@ -31,6 +31,7 @@ fn check(item: &Item) -> syn::Result<&ItemStruct> {
         Item::Struct(strukt) => strukt,
         Item::Enum(item) => return Err(not_a_struct(item.enum_token.span, "an enum")),
         Item::Union(item) => return Err(not_a_struct(item.union_token.span, "a union")),
+        Item::Fn(item) => return Err(not_a_struct(item.sig.fn_token.span, "a function")),
         other => return Err(Error::new(
             first_span(other),
             "#[signal] goes on a braced struct, as in `pub struct UserLoggedIn { pub user: User }`",
@@ -223,6 +224,90 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
             registry.connect(#private::dyn_receiver(options, name, false, handler))
         }
     };
+    let filter_bound = fn_bound(quote!(bool));
+    let connect_filtered = quote_spanned! {ident.span()=>
+        /// Connects a receiver at run time that runs only for the sends
+        /// `filter` accepts (Django's `sender=`, Spring's `condition`).
+        #[track_caller]
+        pub fn connect_filtered<__P, __F, __R>(filter: __P, receiver: __F) -> #krate::Connection
+        where
+            __P: #filter_bound,
+            __F: #sync_bound,
+            __R: #krate::IntoOutcome,
+        {
+            fn handler<__F: #step_bound>(handler: __F) -> __F {
+                handler
+            }
+            let name = ::core::any::type_name::<__F>();
+            let handler: #private::Arc<#dyn_handler> = #private::Arc::new(handler(move |signal| {
+                if filter(signal) {
+                    #private::Step::Done(#private::into_outcome(receiver(signal)))
+                } else {
+                    #private::Step::Skipped
+                }
+            }));
+            let registry = <Self as #krate::Signal>::__registry();
+            registry.connect(#private::dyn_receiver(#krate::ConnectOptions::new(), name, false, handler))
+        }
+    };
+    let record_bound = fn_bound(quote!(__T));
+    let testing = quote_spanned! {ident.span()=>
+        #private::if_testing! {
+            // Generated helpers a test suite uses only some of.
+            #[allow(dead_code)]
+            impl #impl_generics #ident #ty_generics #where_clause {
+                /// Records a projection of every send of this signal on the
+                /// current thread while the returned recording lives
+                /// (feature `testing`).
+                pub fn record<__T, __F>(projection: __F) -> #krate::testing::Recording<__T>
+                where
+                    __T: ::core::marker::Send + 'static,
+                    __F: #record_bound,
+                {
+                    Self::__signals_record(projection, false)
+                }
+
+                /// Like `record`, for the sends of every thread.
+                pub fn record_all_threads<__T, __F>(projection: __F) -> #krate::testing::Recording<__T>
+                where
+                    __T: ::core::marker::Send + 'static,
+                    __F: #record_bound,
+                {
+                    Self::__signals_record(projection, true)
+                }
+
+                fn __signals_record<__T, __F>(projection: __F, all_threads: bool) -> #krate::testing::Recording<__T>
+                where
+                    __T: ::core::marker::Send + 'static,
+                    __F: #record_bound,
+                {
+                    fn handler<__F: #step_bound>(handler: __F) -> __F {
+                        handler
+                    }
+                    let values = #private::Arc::new(#private::Mutex::new(#private::Vec::new()));
+                    let sink = #private::Arc::clone(&values);
+                    let handler: #private::Arc<#dyn_handler> = #private::Arc::new(handler(move |signal| {
+                        let value = projection(signal);
+                        sink.lock().unwrap_or_else(::std::sync::PoisonError::into_inner).push(value);
+                        #private::Step::Skipped
+                    }));
+                    #krate::testing::__record::<Self, __T>(values, handler, all_threads)
+                }
+
+                /// Mutes this signal's receivers on the current thread while
+                /// the returned guard lives (feature `testing`).
+                pub fn mute() -> #krate::testing::Muted {
+                    #krate::testing::mute::<Self>()
+                }
+
+                /// Mutes this signal's receivers on every thread while the
+                /// returned guard lives (feature `testing`).
+                pub fn mute_all_threads() -> #krate::testing::Muted {
+                    #krate::testing::mute_all_threads::<Self>()
+                }
+            }
+        }
+    };
     let connect_async = if is_async {
         let async_bound = fn_bound(quote!(__Fut));
         quote_spanned! {ident.span()=>
@@ -266,6 +351,8 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
         TokenStream::new()
     };
 
+    let catalog = catalog_record(strukt, &krate, &name, is_async);
+
     quote! {
         #strukt
 
@@ -273,7 +360,6 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
         #[allow(non_camel_case_types, dead_code)]
         #vis struct #entry(#private::StaticReceiver<#handler>);
 
-        #[automatically_derived]
         impl #entry {
             #[doc(hidden)]
             pub const fn new(receiver: #private::StaticReceiver<#handler>) -> Self {
@@ -298,6 +384,8 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
         #private::if_inventory! {
             #private::inventory::collect!(#entry);
         }
+
+        #catalog
 
         #[automatically_derived]
         impl #impl_generics #krate::Signal for #ident #ty_generics #where_clause {
@@ -336,7 +424,8 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
 
         #flavour
 
-        #[automatically_derived]
+        // Generated API a program uses only some of.
+        #[allow(dead_code)]
         impl #impl_generics #ident #ty_generics #where_clause {
             #sends
 
@@ -354,7 +443,111 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
 
             #connect
 
+            #connect_filtered
+
             #connect_async
         }
+
+        #testing
     }
+}
+
+/// The signal's entry in `signals_core::catalog()`.
+fn catalog_record(
+    strukt: &ItemStruct,
+    krate: &Path,
+    name: &TokenStream,
+    is_async: bool,
+) -> TokenStream {
+    let private = quote!(#krate::__private);
+    let type_name = strukt
+        .ident
+        .to_string()
+        .trim_start_matches("r#")
+        .to_string();
+    let doc = first_doc_line(&strukt.attrs);
+    let fields = strukt.fields.iter().filter_map(|field| {
+        let name = field
+            .ident
+            .as_ref()?
+            .to_string()
+            .trim_start_matches("r#")
+            .to_string();
+        let ty = tidy(&field.ty.to_token_stream().to_string());
+        Some(quote!((#name, #ty)))
+    });
+    let ident = &strukt.ident;
+    let location = quote_spanned! {ident.span()=>
+        #private::Location::new(::core::file!(), ::core::line!(), ::core::column!())
+    };
+    let record = quote! {
+        #private::SignalRecord {
+            name: #name,
+            type_name: #type_name,
+            module_path: ::core::module_path!(),
+            doc: #doc,
+            fields: &[#(#fields),*],
+            is_async: #is_async,
+            location: #location,
+            receivers: <#ident as #krate::Signal>::receivers,
+        }
+    };
+    quote! {
+        #[allow(elided_lifetimes_in_paths)]
+        const _: () = {
+            #private::if_linkme! {
+                #[#private::linkme::distributed_slice(#private::SIGNALS)]
+                #[linkme(crate = #private::linkme)]
+                static __SIGNALS_RECORD: #private::SignalRecord = #record;
+            }
+            #private::if_inventory! {
+                #private::inventory::submit! { #record }
+            }
+        };
+    }
+}
+
+/// The first non-empty line of the item's `///` docs.
+fn first_doc_line(attrs: &[syn::Attribute]) -> String {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(doc),
+                        ..
+                    }),
+                ..
+            }) => Some(doc.value()),
+            _ => None,
+        })
+        .flat_map(|doc| {
+            doc.lines()
+                .map(|line| line.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .find(|line| !line.is_empty())
+        .unwrap_or_default()
+}
+
+/// A type as the source would write it, from its token string
+/// (`& 'a str` becomes `&'a str`, `Option < u8 >` becomes `Option<u8>`).
+fn tidy(tokens: &str) -> String {
+    let mut out = String::with_capacity(tokens.len());
+    let mut chars = tokens.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ' ' {
+            let prev = out.chars().last();
+            let next = chars.peek().copied();
+            let glue_prev = matches!(prev, Some('&' | '<' | '(' | '[' | ':' | '\'') | None);
+            let glue_next = matches!(next, Some('<' | '>' | ',' | ')' | ']' | ':' | ';') | None);
+            if glue_prev || glue_next {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }

@@ -1,0 +1,306 @@
+//! Seeing what signals do: the catalog across crates, tracing spans and
+//! ERROR events, thread-scoped recordings and mutes, and filters.
+
+signals_core::link!(receivers_only);
+
+use signals_core::{catalog, receiver, signal, testing, Kind, Signal};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+
+/// Sent when a page is viewed.
+///
+/// More text that the catalog leaves out.
+#[signal(name = "observe.page_viewed")]
+pub struct PageViewed<'a> {
+    pub path: &'a str,
+    pub status: u16,
+}
+
+#[receiver(signal = PageViewed, order = 2)]
+fn count_view(_: &PageViewed) {}
+
+#[test]
+fn the_catalog_lists_signals_and_receivers_of_several_crates_with_locations() {
+    let catalog = catalog();
+    let page = catalog
+        .get("observe.page_viewed")
+        .expect("this file's signal is linked");
+    assert_eq!(page.doc(), "Sent when a page is viewed.");
+    assert_eq!(page.fields(), [("path", "&'a str"), ("status", "u16")]);
+    assert!(!page.is_async());
+    assert_eq!(page.crate_name(), "observe");
+    assert_eq!(page.location().file(), "tests/tests/observe.rs");
+    assert_eq!(page.location().line(), 14);
+    let receiver = &page.receivers()[0];
+    assert_eq!(receiver.name(), "observe::count_view");
+    assert_eq!((receiver.order(), receiver.kind()), (2, Kind::Static));
+    assert_eq!(
+        (receiver.location().file(), receiver.location().line()),
+        ("tests/tests/observe.rs", 20)
+    );
+
+    // A signal of one crate with receivers in another, linked by `link!`.
+    let shared = catalog
+        .iter()
+        .find(|s| s.type_path() == "shared_signals::Shared")
+        .expect("linked");
+    assert_eq!(shared.crate_name(), "shared_signals");
+    let crates: Vec<(Option<&str>, &str, u32)> = shared
+        .receivers()
+        .iter()
+        .map(|r| (r.crate_name(), r.location().file(), r.location().line()))
+        .collect();
+    assert_eq!(
+        crates,
+        [
+            (
+                Some("receivers_only"),
+                "tests/receivers-only/src/lib.rs",
+                15
+            ),
+            (
+                Some("receivers_only"),
+                "tests/receivers-only/src/lib.rs",
+                10
+            )
+        ]
+    );
+
+    // Sorted by name, and printable as a table that names crates.
+    let names: Vec<&str> = catalog.iter().map(|s| s.name()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted);
+    let table = catalog.to_string();
+    assert!(table.contains("observe.page_viewed"));
+    assert!(table.contains("receivers_only"));
+}
+
+mod traced {
+    use super::*;
+
+    /// A signal whose receivers fail.
+    #[signal]
+    pub struct Traced {}
+
+    #[receiver(signal = Traced, order = 1)]
+    fn fails(_: &Traced) -> Result<(), String> {
+        Err("quota exceeded".into())
+    }
+
+    #[receiver(signal = Traced, order = 2)]
+    fn panics(_: &Traced) {
+        panic!("receiver bug");
+    }
+
+    #[receiver(signal = Traced, order = 3)]
+    fn fine(_: &Traced) {}
+}
+
+/// A subscriber that writes down span names with their fields, and events
+/// with their level and fields.
+#[derive(Default, Clone)]
+struct Collector(Arc<Mutex<Vec<String>>>);
+
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!(" {}={:?}", field.name(), value));
+    }
+}
+
+impl tracing::Subscriber for Collector {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut fields = Fields(format!("span {}", span.metadata().name()));
+        span.record(&mut fields);
+        let mut log = self.0.lock().unwrap();
+        log.push(fields.0);
+        tracing::span::Id::from_u64(log.len() as u64)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut fields = Fields(format!("event {}", event.metadata().level()));
+        event.record(&mut fields);
+        self.0.lock().unwrap().push(fields.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn tracing_sees_a_span_per_send_and_an_error_event_per_failing_receiver() {
+    use traced::Traced;
+    let collector = Collector::default();
+    let report = tracing::subscriber::with_default(collector.clone(), || {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let report = Traced {}.send_robust();
+        std::panic::set_hook(hook);
+        report
+    });
+    assert_eq!(report.failures().count(), 2);
+    let log = collector.0.lock().unwrap().clone();
+    assert_eq!(
+        log,
+        [
+            "span signal.send signal=\"observe::traced::Traced\" receivers=3 kind=\"send_robust\"",
+            "event ERROR message=signal receiver returned an error signal=\"observe::traced::Traced\" receiver=\"observe::traced::fails\" error=quota exceeded",
+            "event ERROR message=signal receiver panicked signal=\"observe::traced::Traced\" receiver=\"observe::traced::panics\" panic=\"receiver bug\"",
+        ]
+    );
+}
+
+mod recorded {
+    use super::*;
+
+    /// A signal two tests send at once from their own threads.
+    #[signal]
+    pub struct Visited {
+        pub who: u32,
+    }
+
+    pub static RAN: AtomicUsize = AtomicUsize::new(0);
+
+    #[receiver(signal = Visited)]
+    fn count(_: &Visited) {
+        RAN.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn recordings_in_parallel_threads_see_only_their_own_sends() {
+    use recorded::Visited;
+    let start = Arc::new(Barrier::new(2));
+    let threads: Vec<_> = [1u32, 2]
+        .into_iter()
+        .map(|who| {
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                let recording = Visited::record(|v: &Visited| v.who);
+                start.wait();
+                for _ in 0..50 {
+                    Visited { who }.send().unwrap();
+                }
+                start.wait();
+                assert_eq!(recording.values(), vec![who; 50]);
+                recording.assert_times(50);
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    // All threads at once, when asked for.
+    let everywhere = Visited::record_all_threads(|v: &Visited| v.who);
+    std::thread::spawn(|| Visited { who: 9 }.send().unwrap())
+        .join()
+        .unwrap();
+    assert_eq!(everywhere.assert_once(), 9);
+}
+
+mod muted {
+    use super::*;
+
+    /// A signal whose receivers a test mutes.
+    #[signal]
+    pub struct Noisy {}
+
+    pub static RAN: AtomicUsize = AtomicUsize::new(0);
+
+    #[receiver(signal = Noisy)]
+    fn count(_: &Noisy) {
+        RAN.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Another signal, to check order across signals.
+    #[signal]
+    pub struct Quiet {}
+}
+
+#[test]
+fn a_muted_signal_runs_no_receiver_while_the_guard_lives_and_the_journal_keeps_order() {
+    use muted::{Noisy, Quiet, RAN};
+    let journal = testing::journal();
+    let recording = Noisy::record(|_: &Noisy| ());
+    {
+        let _muted = Noisy::mute();
+        Noisy {}.send().unwrap();
+        assert!(Noisy {}.send_robust().is_empty());
+        assert_eq!(RAN.load(Ordering::SeqCst), 0);
+        // Muting is per thread: another thread's send still runs receivers.
+        std::thread::spawn(|| Noisy {}.send().unwrap())
+            .join()
+            .unwrap();
+        assert_eq!(RAN.load(Ordering::SeqCst), 1);
+    }
+    Quiet {}.send().unwrap();
+    Noisy {}.send().unwrap();
+    assert_eq!(RAN.load(Ordering::SeqCst), 2);
+    recording.assert_times(3);
+    journal.assert_order(&[Noisy::NAME, Noisy::NAME, Quiet::NAME, Noisy::NAME]);
+    assert_eq!(
+        journal.names(),
+        [Noisy::NAME, Noisy::NAME, Quiet::NAME, Noisy::NAME]
+    );
+    let reversed = std::panic::catch_unwind(|| {
+        journal.assert_order(&[Quiet::NAME, Noisy::NAME, Noisy::NAME, Noisy::NAME])
+    });
+    assert!(
+        reversed.is_err(),
+        "the journal must refuse an order that did not happen"
+    );
+}
+
+mod filtered {
+    use super::*;
+
+    /// A signal with filtered receivers.
+    #[signal]
+    pub struct Saved<'a> {
+        pub model: &'a str,
+    }
+
+    pub static USERS: AtomicUsize = AtomicUsize::new(0);
+    pub static ALL: AtomicUsize = AtomicUsize::new(0);
+
+    fn is_user(saved: &Saved) -> bool {
+        saved.model == "user"
+    }
+
+    #[receiver(signal = Saved, filter = is_user)]
+    fn on_user_saved(_: &Saved) {
+        USERS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[receiver(signal = Saved)]
+    fn on_any_saved(_: &Saved) {
+        ALL.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn filters_skip_and_admit_as_the_predicate_says() {
+    use filtered::{Saved, ALL, USERS};
+    let orders = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&orders);
+    let _connection = Saved::connect_filtered(
+        |saved: &Saved| saved.model == "order",
+        move |_: &Saved| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        },
+    );
+    for model in ["user", "order", "user", "invoice"] {
+        let report = Saved { model }.send_robust();
+        // Skipped receivers are not counted as called.
+        let expected = if model == "invoice" { 1 } else { 2 };
+        assert_eq!(report.len(), expected, "{model}");
+    }
+    assert_eq!(USERS.load(Ordering::SeqCst), 2);
+    assert_eq!(orders.load(Ordering::SeqCst), 1);
+    assert_eq!(ALL.load(Ordering::SeqCst), 4);
+}
