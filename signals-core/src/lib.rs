@@ -148,7 +148,119 @@ pub use connection::{ConnectOptions, Connection};
 pub use outcome::{BoxError, Failure, IntoOutcome, Report, SendError};
 pub use receiver::{Kind, Location, ReceiverInfo};
 pub use signal::{AsyncSignal, Signal, SyncSignal};
-pub use signals_macros::{receiver, signal};
+
+/// Defines a signal: a braced struct whose fields are what receivers get.
+///
+/// ```
+/// use signals_core::signal;
+///
+/// /// Sent when something pings.
+/// #[signal]                          // lifetime parameters are allowed
+/// pub struct Ping<'a> { pub label: &'a str }
+///
+/// /// A clock tick.
+/// #[signal(name = "app.tick")]       // an explicit `Signal::NAME`
+/// pub struct Tick { pub value: u64 }
+///
+/// /// A user signed up.
+/// #[signal(async)]                   // receivers may be `async fn`
+/// pub struct SignedUp { pub user: u64 }
+///
+/// assert_eq!(<Tick as signals_core::Signal>::NAME, "app.tick");
+/// Ping { label: "hi" }.send().unwrap();
+/// ```
+///
+/// # Arguments
+///
+/// - `name = "..."`: the signal's name (default: module path and type
+///   name). It must be unique in the binary.
+/// - `async`: an async signal. Its receivers may be `async fn`; it is sent
+///   with `send_async().await`, `send_robust_async().await`,
+///   `send_robust_concurrent().await` or, from synchronous code,
+///   `send_blocking()`, and has no synchronous `send`.
+/// - `crate = path`: where `signals_core` is, for crates that re-export it.
+///
+/// # What it generates
+///
+/// The struct unchanged; an implementation of [`Signal`] (and of
+/// [`SyncSignal`] or [`AsyncSignal`]); inherent methods, so that nothing
+/// needs importing: `send` and `send_robust` (or the async family),
+/// `has_receivers`, `receivers`, `connect`, `connect_with`,
+/// `connect_filtered` (and `connect_async`, `connect_async_with` on async
+/// signals); with the `testing` feature, `record`, `record_all_threads`,
+/// `mute`, `mute_all_threads`. It also registers the signal in
+/// [`catalog()`], with the first line of its docs and its fields.
+///
+/// The receivers' registry is reachable from the signal's own path, so
+/// `#[receiver(signal = some::path::Ping)]` works from any module or crate.
+/// Two signals with the same type name in two crates, or two modules, do not
+/// collide.
+///
+/// # Rules
+///
+/// Only braced structs; no type or const parameters (each signal is one
+/// concrete type). Define signals at module level, not inside a function.
+/// A module that defines a signal should not also glob-import (`use
+/// super::*`) another signal of the same name: the two names would be
+/// ambiguous for receivers.
+#[doc(inline)]
+pub use signals_macros::signal;
+
+/// Registers a function as a receiver of a signal, at link time.
+///
+/// ```
+/// use signals_core::{receiver, signal};
+///
+/// /// Sent when something pings.
+/// #[signal]
+/// pub struct Ping<'a> { pub label: &'a str }
+///
+/// #[receiver(signal = Ping)]                          // returns ()
+/// fn log_ping(ping: &Ping) {
+///     println!("ping {}", ping.label);
+/// }
+///
+/// #[receiver(signal = crate::Ping, order = -5, name = "early")]
+/// fn early(ping: &Ping<'_>) -> Result<(), String> {   // or Result<(), E>
+///     if ping.label.is_empty() { Err("empty label".into()) } else { Ok(()) }
+/// }
+///
+/// fn is_loud(ping: &Ping) -> bool { ping.label.ends_with('!') }
+///
+/// #[receiver(signal = Ping, filter = is_loud)]        // runs only when is_loud
+/// fn on_loud(ping: &Ping) {}
+///
+/// fn main() {
+///     let names: Vec<String> = Ping::receivers().iter().map(|r| r.name().to_owned()).collect();
+///     assert_eq!(names, ["early", "rust_out::log_ping", "rust_out::on_loud"]);
+///     assert!(Ping { label: "" }.send().is_err());
+/// }
+/// ```
+///
+/// # Arguments
+///
+/// - `signal = Path` (required): the signal, by any path or `use` alias,
+///   without generic arguments.
+/// - `order = N`: an `i32`; lower runs first (default 0). Among equal orders,
+///   static receivers run sorted by name.
+/// - `name = "..."`: the name reports, errors and introspection show
+///   (default: module path and function name).
+/// - `filter = path`: a `fn(&Signal) -> bool`; the receiver runs only for the
+///   sends it accepts, and is not counted as called otherwise.
+/// - `crate = path`: where `signals_core` is, for crates that re-export it.
+///
+/// # Rules
+///
+/// A free function (not a method, not generic, not `unsafe`) with exactly
+/// one parameter, `&Signal`, returning `()` or `Result<(), E>` where `E`
+/// converts into `Box<dyn Error + Send + Sync>`. It may be `async fn` only
+/// for a `#[signal(async)]` signal. Each mistake is a compile error at the
+/// offending token.
+///
+/// A crate that only holds receivers must be named by the binary with
+/// [`link!`], or the linker drops it with its receivers.
+#[doc(inline)]
+pub use signals_macros::receiver;
 
 /// The registry backend compiled in: `"linkme"`, or `"inventory"` with the
 /// `inventory` feature.

@@ -11,14 +11,12 @@ mod site;
 
 use proc_macro::TokenStream;
 
-/// Defines a signal. Documented on `signals_core::signal`.
 #[proc_macro_attribute]
 pub fn signal(args: TokenStream, input: TokenStream) -> TokenStream {
     let seed = site::seed(&input);
     signal::expand(args.into(), input.into(), seed).into()
 }
 
-/// Registers a receiver. Documented on `signals_core::receiver`.
 #[proc_macro_attribute]
 pub fn receiver(args: TokenStream, input: TokenStream) -> TokenStream {
     receiver::expand(args.into(), input.into()).into()
