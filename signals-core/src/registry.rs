@@ -146,9 +146,8 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
 
     pub(crate) fn infos(&self) -> Vec<ReceiverInfo> {
         let snapshot = self.snapshot();
-        let mut cursor = snapshot.cursor();
         let mut infos = Vec::new();
-        while let Some(callee) = cursor.next() {
+        for callee in snapshot.cursor() {
             infos.push(match callee {
                 Callee::Static(r) => ReceiverInfo {
                     name: r.name.into(),
