@@ -18,20 +18,30 @@ pub struct SignalRecord {
     pub receivers: fn() -> Vec<ReceiverInfo>,
 }
 
-#[cfg(not(feature = "inventory"))]
-#[linkme::distributed_slice]
-#[doc(hidden)]
-pub static SIGNALS: [SignalRecord];
+// Only where linkme works, so that an unsupported target without the
+// `inventory` feature sees the one error in lib.rs that names the way out.
+crate::linkme_target! {
+    #[linkme::distributed_slice]
+    #[doc(hidden)]
+    pub static SIGNALS: [SignalRecord];
+
+    fn records() -> Vec<&'static SignalRecord> {
+        SIGNALS.iter().collect()
+    }
+}
 
 #[cfg(feature = "inventory")]
 inventory::collect!(SignalRecord);
 
+#[cfg(feature = "inventory")]
 fn records() -> Vec<&'static SignalRecord> {
-    #[cfg(not(feature = "inventory"))]
-    let records = SIGNALS.iter().collect();
-    #[cfg(feature = "inventory")]
-    let records = inventory::iter::<SignalRecord>.into_iter().collect();
-    records
+    inventory::iter::<SignalRecord>.into_iter().collect()
+}
+
+crate::unsupported_target! {
+    fn records() -> Vec<&'static SignalRecord> {
+        Vec::new()
+    }
 }
 
 /// Every signal linked into this binary, sorted by name.

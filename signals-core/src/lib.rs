@@ -295,25 +295,65 @@ macro_rules! link {
     };
 }
 
-#[cfg(all(
-    not(feature = "inventory"),
-    not(any(
-        target_os = "none",
-        target_os = "linux",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "tvos",
-        target_os = "windows",
-        target_os = "uefi",
-        target_os = "android",
-        target_os = "fuchsia",
-        target_os = "illumos",
-        target_os = "freebsd",
-        target_os = "openbsd",
-        target_os = "psp",
-    ))
-))]
-compile_error!(
-    "signals-core: linkme link sections are not supported on this target; \
-     enable the `inventory` feature of signals-core (`features = [\"inventory\"]`)"
-);
+/// The targets linkme supports, as a `cfg` predicate over its items.
+macro_rules! linkme_target {
+    ($($item:item)*) => {
+        $(
+            #[cfg(all(
+                not(feature = "inventory"),
+                any(
+                    target_os = "none",
+                    target_os = "linux",
+                    target_os = "macos",
+                    target_os = "ios",
+                    target_os = "tvos",
+                    target_os = "windows",
+                    target_os = "uefi",
+                    target_os = "android",
+                    target_os = "fuchsia",
+                    target_os = "illumos",
+                    target_os = "freebsd",
+                    target_os = "openbsd",
+                    target_os = "psp",
+                )
+            ))]
+            $item
+        )*
+    };
+}
+
+/// Items for a target linkme does not support, without the `inventory`
+/// feature: there the crate fails to build with one clear error.
+macro_rules! unsupported_target {
+    ($($item:item)*) => {
+        $(
+            #[cfg(all(
+                not(feature = "inventory"),
+                not(any(
+                    target_os = "none",
+                    target_os = "linux",
+                    target_os = "macos",
+                    target_os = "ios",
+                    target_os = "tvos",
+                    target_os = "windows",
+                    target_os = "uefi",
+                    target_os = "android",
+                    target_os = "fuchsia",
+                    target_os = "illumos",
+                    target_os = "freebsd",
+                    target_os = "openbsd",
+                    target_os = "psp",
+                ))
+            ))]
+            $item
+        )*
+    };
+}
+pub(crate) use {linkme_target, unsupported_target};
+
+unsupported_target! {
+    compile_error!(
+        "signals-core: linkme link sections are not supported on this target; \
+         enable the `inventory` feature of signals-core (`features = [\"inventory\"]`)"
+    );
+}

@@ -3,8 +3,9 @@
 //! patch release.
 
 pub use crate::catalog::SignalRecord;
-#[cfg(not(feature = "inventory"))]
-pub use crate::catalog::SIGNALS;
+crate::linkme_target! {
+    pub use crate::catalog::SIGNALS;
+}
 pub use crate::connection::Connection;
 pub use crate::outcome::{BoxError, IntoOutcome};
 pub use crate::receiver::{Location, StaticReceiver};
