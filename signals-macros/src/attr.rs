@@ -92,7 +92,7 @@ fn parse_raw(input: ParseStream) -> syn::Result<Raw> {
         input.call(syn::ext::IdentExt::parse_any)?
     };
     if input.peek(Token![=]) {
-        input.parse::<Token![=]>()?;
+        let eq: Token![=] = input.parse()?;
         // The value runs to the next top-level comma.
         let mut value = TokenStream::new();
         while !input.is_empty() && !input.peek(Token![,]) {
@@ -100,7 +100,11 @@ fn parse_raw(input: ParseStream) -> syn::Result<Raw> {
             value.extend(std::iter::once(tree));
         }
         if value.is_empty() {
-            return Err(input.error(format!("expected a value after `{key} =`")));
+            // At `key =`: the end of the input would be the whole attribute.
+            return Err(Error::new_spanned(
+                quote::quote!(#key #eq),
+                format!("expected a value after `{key} =`"),
+            ));
         }
         Ok(Raw::Pair(key, value))
     } else {

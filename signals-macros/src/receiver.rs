@@ -84,21 +84,29 @@ fn check<'f>(args: &'f ReceiverArgs, function: &'f ItemFn) -> syn::Result<Checke
         }
     }
     let mut param = None;
+    let mut is_method = false;
     let mut inputs = sig.inputs.iter();
     match inputs.next() {
         None => errors.push(Error::new(
             sig.paren_token.span.join(),
             "a receiver takes exactly one parameter, a reference to its signal: `(event: &Signal)`",
         )),
-        Some(FnArg::Receiver(receiver)) => errors.push(Error::new(
-            receiver.self_token.span,
-            "#[receiver] goes on a free function, not a method: move it out of the `impl` block",
-        )),
+        Some(FnArg::Receiver(receiver)) => {
+            is_method = true;
+            errors.push(Error::new(
+                receiver.self_token.span,
+                "#[receiver] goes on a free function, not a method: move it out of the `impl` block",
+            ));
+        }
         Some(FnArg::Typed(typed)) => match &*typed.ty {
             Type::Reference(reference) => match &reference.mutability {
                 Some(token) => errors.push(Error::new(
                     token.span,
                     "receivers get a shared reference to the signal: write `&Signal`, not `&mut Signal`",
+                )),
+                None if mentions_impl(reference.elem.to_token_stream()) => errors.push(Error::new_spanned(
+                    &reference.elem,
+                    "a receiver cannot be generic: it is registered for one signal, so write the signal's type",
                 )),
                 None => param = Some(&*reference.elem),
             },
@@ -108,7 +116,9 @@ fn check<'f>(args: &'f ReceiverArgs, function: &'f ItemFn) -> syn::Result<Checke
             )),
         },
     }
-    for extra in inputs {
+    // A method's next parameter is probably the signal: once `self` is
+    // gone it is right, so only `self` is reported.
+    for extra in inputs.filter(|_| !is_method) {
         errors.push(Error::new_spanned(
             extra,
             "a receiver takes exactly one parameter, a reference to its signal; remove this one",
@@ -143,16 +153,37 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
     let is_async = function.sig.asyncness.is_some();
 
     // Each check is spanned on the user's own token, so that its error lands
-    // there and not on the attribute.
-    let param = checked.param;
-    let param_check = quote_spanned!(param.span()=> #private::assert_param::<#signal, #param>(););
-    let ret_span = match &function.sig.output {
-        ReturnType::Default => ident.span(),
-        ReturnType::Type(_, ty) => ty.span(),
+    // there and not on the attribute: rustc reports an unmet bound at the
+    // type argument that fails it. The user's types are named inside the
+    // shim, where the function's own lifetimes are not declared, so those
+    // become `'_`.
+    let lifetimes: Vec<String> = function
+        .sig
+        .generics
+        .lifetimes()
+        .map(|param| param.lifetime.ident.to_string())
+        .collect();
+    let param_span = checked.param.span();
+    let param = elide(checked.param.to_token_stream(), &lifetimes);
+    let param_cast =
+        quote_spanned!(param_span=> #private::assert_param::<#signal, #param>(__signals_event));
+    let (ret_span, ret_check) = match &function.sig.output {
+        ReturnType::Default => (ident.span(), None),
+        // `impl Trait` cannot be named in a type argument; the call below
+        // still checks it, only less precisely.
+        ReturnType::Type(_, ty) if mentions_impl(ty.to_token_stream()) => (ty.span(), None),
+        // `!` cannot be named on stable; it coerces to `()`.
+        ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => {
+            (ty.span(), Some(quote_spanned!(ty.span()=> ::<()>)))
+        }
+        ReturnType::Type(_, ty) => {
+            let ty_tokens = elide(ty.to_token_stream(), &lifetimes);
+            (ty.span(), Some(quote_spanned!(ty.span()=> ::<#ty_tokens>)))
+        }
     };
     let filter = args.filter.as_ref().map(|filter| {
         quote_spanned! {filter.span()=>
-            if !#filter(signal) {
+            if !#filter(__signals_event) {
                 return #private::Step::Skipped;
             }
         }
@@ -163,13 +194,14 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
         let signal_at_async = respan(signal.to_token_stream(), token.span);
         let async_check =
             quote_spanned!(token.span=> #private::assert_async_signal::<#signal_at_async>(););
-        let outcome = quote_spanned!(ret_span=> #private::into_outcome(#ident(signal).await));
+        let outcome = quote_spanned!(ret_span=> #private::into_outcome #ret_check (#ident(__signals_param).await));
         quote! {
             #async_check
             #private::Step::Pending(#private::Box::pin(async move { #outcome }))
         }
     } else {
-        let outcome = quote_spanned!(ret_span=> #private::into_outcome(#ident(signal)));
+        let outcome =
+            quote_spanned!(ret_span=> #private::into_outcome #ret_check (#ident(__signals_param)));
         quote!(#private::Step::Done(#outcome))
     };
     let location = quote_spanned! {ident.span()=>
@@ -193,9 +225,11 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
         #[allow(elided_lifetimes_in_paths, non_upper_case_globals)]
         const _: () = {
             #[inline]
-            fn __signals_shim<#b>(signal: &#b #signal) -> #private::Step<#b> {
-                #param_check
+            // The locals' names cannot collide with the receiver's or the
+            // filter's name, which the shim calls.
+            fn __signals_shim<#b>(__signals_event: &#b #signal) -> #private::Step<#b> {
                 #filter
+                let __signals_param = #param_cast;
                 #call
             }
 
@@ -230,4 +264,39 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
             tree
         })
         .collect()
+}
+
+/// The tokens with each of `lifetimes` replaced by `'_`.
+fn elide(tokens: TokenStream, lifetimes: &[String]) -> TokenStream {
+    let mut out = Vec::new();
+    let mut after_quote = false;
+    for tree in tokens {
+        let tree = match tree {
+            proc_macro2::TokenTree::Group(group) => {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), elide(group.stream(), lifetimes));
+                inner.set_span(group.span());
+                proc_macro2::TokenTree::Group(inner)
+            }
+            proc_macro2::TokenTree::Ident(ident)
+                if after_quote && lifetimes.iter().any(|lifetime| ident == lifetime) =>
+            {
+                proc_macro2::TokenTree::Ident(proc_macro2::Ident::new("_", ident.span()))
+            }
+            other => other,
+        };
+        after_quote =
+            matches!(&tree, proc_macro2::TokenTree::Punct(punct) if punct.as_char() == '\'');
+        out.push(tree);
+    }
+    out.into_iter().collect()
+}
+
+/// Whether a type contains `impl Trait` anywhere.
+fn mentions_impl(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => ident == "impl",
+        proc_macro2::TokenTree::Group(group) => mentions_impl(group.stream()),
+        _ => false,
+    })
 }

@@ -387,7 +387,10 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
 
         #catalog
 
+        // Keeps "`X` is not a signal" errors from listing every signal in
+        // the dependency graph.
         #[automatically_derived]
+        #[diagnostic::do_not_recommend]
         impl #impl_generics #krate::Signal for #ident #ty_generics #where_clause {
             const NAME: &'static str = #name;
             const IS_ASYNC: bool = #is_async;
