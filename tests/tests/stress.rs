@@ -1,8 +1,10 @@
 //! Concurrency: four threads each send a signal 100,000 times (alternating
 //! `send` and `send_robust`) while two threads connect and disconnect
-//! run-time receivers in a loop until the senders finish. The static
-//! receiver must count exactly 400,000 calls, every send must see between
-//! one and three receivers, and nothing may deadlock: a watchdog fails the
+//! run-time receivers in a loop until the senders finish, each keeping up to
+//! three connected. The static receiver must count exactly 400,000 calls,
+//! every robust send must call the static receiver plus at most what the
+//! connectors hold (a lost or resurrected receiver shows here), no run-time
+//! receiver may be left over, and nothing may deadlock: a watchdog fails the
 //! test if it has not finished within 120 s.
 
 use signals_core::{receiver, signal, ConnectOptions, Connection};
