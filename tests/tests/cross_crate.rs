@@ -54,3 +54,9 @@ fn a_signal_with_a_non_ascii_name_works() {
         "same_name_b::Ñandú"
     );
 }
+
+#[test]
+fn a_crate_that_reaches_signals_core_through_a_reexport_works_with_crate_override() {
+    assert_eq!(via_reexport::send_both(), 2);
+    assert_eq!(via_reexport::Reexported::receivers().len(), 1);
+}
