@@ -115,8 +115,11 @@
 //!
 //! After a signal's first send, `send` and `send_robust` take no lock and
 //! allocate nothing on the heap unless a receiver fails; they are safe to call
-//! from any number of threads. A dispatch calls the receivers connected when
-//! it starts; a receiver may send signals, connect and disconnect during a
+//! from any number of threads. (One exception, per thread rather than per
+//! send: the first time a thread reads a signal's run-time receivers, the
+//! lock-free snapshot may allocate that thread's slot once; it is reused
+//! after the thread ends.) A dispatch calls the receivers connected when it
+//! starts; a receiver may send signals, connect and disconnect during a
 //! dispatch.
 //!
 //! # Backends
