@@ -83,13 +83,26 @@ fn check<'f>(args: &'f ReceiverArgs, function: &'f ItemFn) -> syn::Result<Checke
             )),
         }
     }
+    // How the messages name the signal: as the user did, when they did.
+    let signal_name = args.signal.as_ref().map_or_else(
+        || "Signal".to_string(),
+        |path| {
+            let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let leading = if path.leading_colon.is_some() {
+                "::"
+            } else {
+                ""
+            };
+            format!("{leading}{}", segments.join("::"))
+        },
+    );
     let mut param = None;
     let mut is_method = false;
     let mut inputs = sig.inputs.iter();
     match inputs.next() {
         None => errors.push(Error::new(
             sig.paren_token.span.join(),
-            "a receiver takes exactly one parameter, a reference to its signal: `(event: &Signal)`",
+            format!("a receiver takes exactly one parameter, a reference to its signal: `(event: &{signal_name})`"),
         )),
         Some(FnArg::Receiver(receiver)) => {
             is_method = true;
@@ -102,7 +115,7 @@ fn check<'f>(args: &'f ReceiverArgs, function: &'f ItemFn) -> syn::Result<Checke
             Type::Reference(reference) => match &reference.mutability {
                 Some(token) => errors.push(Error::new(
                     token.span,
-                    "receivers get a shared reference to the signal: write `&Signal`, not `&mut Signal`",
+                    format!("receivers get a shared reference to the signal: write `&{signal_name}`, not `&mut {signal_name}`"),
                 )),
                 None if mentions_impl(reference.elem.to_token_stream()) => errors.push(Error::new_spanned(
                     &reference.elem,
@@ -112,7 +125,7 @@ fn check<'f>(args: &'f ReceiverArgs, function: &'f ItemFn) -> syn::Result<Checke
             },
             other => errors.push(Error::new_spanned(
                 other,
-                "receivers take the signal by reference: write `&Signal` (a send hands the same signal to every receiver)",
+                format!("receivers take the signal by reference: write `&{signal_name}` (a send hands the same signal to every receiver)"),
             )),
         },
     }

@@ -1,0 +1,11 @@
+use signals_core::{receiver, signal};
+
+#[signal]
+pub struct Ping {}
+
+#[receiver(signal = Ping)]
+fn on_ping(_ping: &Ping) -> i32 {
+    0
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use signals_core::signal;
+
+#[signal(name = "")]
+pub struct Ping {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use signals_core::signal;
+
+#[signal]
+pub fn ping() {}
+
+fn main() {}
