@@ -20,7 +20,8 @@ pub struct SignalRecord {
 
 // Only where linkme works, so that an unsupported target without the
 // `inventory` feature sees the one error in lib.rs that names the way out.
-crate::linkme_target! {
+crate::linkme_targets! {
+    supported:
     #[linkme::distributed_slice]
     #[doc(hidden)]
     pub static SIGNALS: [SignalRecord];
@@ -38,7 +39,8 @@ fn records() -> Vec<&'static SignalRecord> {
     inventory::iter::<SignalRecord>.into_iter().collect()
 }
 
-crate::unsupported_target! {
+crate::linkme_targets! {
+    unsupported:
     fn records() -> Vec<&'static SignalRecord> {
         Vec::new()
     }

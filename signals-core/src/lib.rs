@@ -298,41 +298,17 @@ macro_rules! link {
     };
 }
 
-/// The targets linkme supports, as a `cfg` predicate over its items.
-macro_rules! linkme_target {
-    ($($item:item)*) => {
+/// Keeps items only on the targets linkme supports (`supported:`) or only on
+/// the others (`unsupported:`), when the `inventory` feature is off. The
+/// target list lives here alone.
+macro_rules! linkme_targets {
+    (supported: $($item:item)*) => { $crate::linkme_targets!(@cfg any $($item)*); };
+    (unsupported: $($item:item)*) => { $crate::linkme_targets!(@cfg not $($item)*); };
+    (@cfg $op:ident $($item:item)*) => {
         $(
             #[cfg(all(
                 not(feature = "inventory"),
-                any(
-                    target_os = "none",
-                    target_os = "linux",
-                    target_os = "macos",
-                    target_os = "ios",
-                    target_os = "tvos",
-                    target_os = "windows",
-                    target_os = "uefi",
-                    target_os = "android",
-                    target_os = "fuchsia",
-                    target_os = "illumos",
-                    target_os = "freebsd",
-                    target_os = "openbsd",
-                    target_os = "psp",
-                )
-            ))]
-            $item
-        )*
-    };
-}
-
-/// Items for a target linkme does not support, without the `inventory`
-/// feature: there the crate fails to build with one clear error.
-macro_rules! unsupported_target {
-    ($($item:item)*) => {
-        $(
-            #[cfg(all(
-                not(feature = "inventory"),
-                not(any(
+                $op(any(
                     target_os = "none",
                     target_os = "linux",
                     target_os = "macos",
@@ -352,9 +328,10 @@ macro_rules! unsupported_target {
         )*
     };
 }
-pub(crate) use {linkme_target, unsupported_target};
+pub(crate) use linkme_targets;
 
-unsupported_target! {
+linkme_targets! {
+    unsupported:
     compile_error!(
         "signals-core: linkme link sections are not supported on this target; \
          enable the `inventory` feature of signals-core (`features = [\"inventory\"]`)"

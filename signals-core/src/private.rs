@@ -3,7 +3,8 @@
 //! patch release.
 
 pub use crate::catalog::SignalRecord;
-crate::linkme_target! {
+crate::linkme_targets! {
+    supported:
     pub use crate::catalog::SIGNALS;
 }
 pub use crate::connection::Connection;
