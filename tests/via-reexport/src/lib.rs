@@ -31,6 +31,8 @@ async fn count_async(_: &ReexportedAsync) {
 /// Sends both signals; returns how many receivers ran in all.
 pub fn send_both() -> usize {
     Reexported { text: "hi" }.send().expect("no receiver fails");
-    ReexportedAsync {}.send_blocking().expect("no receiver fails");
+    ReexportedAsync {}
+        .send_blocking()
+        .expect("no receiver fails");
     RUNS.load(Ordering::SeqCst)
 }
