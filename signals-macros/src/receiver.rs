@@ -235,7 +235,10 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
     quote! {
         #function
 
-        #[allow(elided_lifetimes_in_paths, non_upper_case_globals)]
+        // `unsafe_code`: linkme places the record with `#[link_section]`,
+        // which rustc counts as unsafe code, and the macro that does it is
+        // the signal's, so local to the user's crate; the user wrote none.
+        #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code)]
         const _: () = {
             #[inline]
             // The locals' names cannot collide with the receiver's or the

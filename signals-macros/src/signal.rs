@@ -115,10 +115,15 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
         }
     };
     let is_async = args.is_async;
+    // Lints that the generated impls would trip on the user's behalf: each
+    // impl repeats the struct's lifetimes, with the user's spans, where
+    // `single_use_lifetimes` would ask for `'_`; the methods spanned at the
+    // struct's name are `pub` like the rest of a signal's API, whatever the
+    // struct's visibility, which `unreachable_pub` would flag.
     let flavour = if is_async {
-        quote!(#[automatically_derived] impl #impl_generics #private::AsyncSignal for #ident #ty_generics #where_clause {})
+        quote!(#[automatically_derived] #[allow(single_use_lifetimes)] impl #impl_generics #private::AsyncSignal for #ident #ty_generics #where_clause {})
     } else {
-        quote!(#[automatically_derived] impl #impl_generics #private::SyncSignal for #ident #ty_generics #where_clause {})
+        quote!(#[automatically_derived] #[allow(single_use_lifetimes)] impl #impl_generics #private::SyncSignal for #ident #ty_generics #where_clause {})
     };
     let sends = if is_async {
         quote! {
@@ -254,7 +259,7 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
     let testing = quote_spanned! {ident.span()=>
         #private::if_testing! {
             // Generated helpers a test suite uses only some of.
-            #[allow(dead_code)]
+            #[allow(dead_code, single_use_lifetimes, unreachable_pub)]
             impl #impl_generics #ident #ty_generics #where_clause {
                 /// Records a projection of every send of this signal on the
                 /// current thread while the returned recording lives
@@ -391,6 +396,7 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
         // the dependency graph.
         #[automatically_derived]
         #[diagnostic::do_not_recommend]
+        #[allow(single_use_lifetimes)]
         impl #impl_generics #krate::Signal for #ident #ty_generics #where_clause {
             const NAME: &'static str = #name;
             const IS_ASYNC: bool = #is_async;
@@ -428,7 +434,7 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
         #flavour
 
         // Generated API a program uses only some of.
-        #[allow(dead_code)]
+        #[allow(dead_code, single_use_lifetimes, unreachable_pub)]
         impl #impl_generics #ident #ty_generics #where_clause {
             #sends
 
