@@ -1,0 +1,401 @@
+//! What a send costs, next to what a user would write instead.
+//!
+//! Every group calls the same receivers, with the same body ([`work`]),
+//! through each mechanism, in one run, so that ratios of medians mean
+//! something on a noisy machine:
+//!
+//! - `direct`: the receivers called by name, one after the other (the floor);
+//! - `linkme_slice`: a raw `linkme` distributed slice of `fn(&Payload)`;
+//! - `rwlock_registry`: an `RwLock<Vec<Box<dyn Fn(&Payload) + Send + Sync>>>`;
+//! - `signals2`: the `signals2` crate, one slot per receiver;
+//! - `send`, `send_robust`, `send_async`, `send_robust_async`: signals-core.
+//!
+//! The global allocator is divan's `AllocProfiler`, so every row also shows
+//! the heap allocations per iteration (none is shown when there are none).
+//!
+//! Run with `cargo bench -p signals-benches --bench dispatch`.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
+use std::task::{Context, Poll, Waker};
+
+use divan::Bencher;
+use linkme::distributed_slice;
+use signals_core::signal;
+
+#[global_allocator]
+static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
+
+fn main() {
+    divan::main();
+}
+
+static SINK: AtomicU64 = AtomicU64::new(0);
+
+/// What every receiver does, in every variant: an add whose operand the
+/// optimizer cannot see, stored into an atomic it cannot drop or merge.
+/// Nothing reads the sum back, so receivers do not wait on each other: a
+/// chain of dependent adds would hide the dispatch loop behind its latency.
+#[inline(always)]
+fn work(value: u64) {
+    SINK.store(black_box(value).wrapping_add(1), Ordering::Relaxed);
+}
+
+/// What the baselines pass to their receivers: the same data as the signals.
+pub struct Payload {
+    pub value: u64,
+}
+
+/// A registry a user might write instead: a lock around boxed closures.
+type Boxed = Box<dyn Fn(&Payload) + Send + Sync>;
+
+/// The value every send carries, hidden from the optimizer.
+#[inline(always)]
+fn one() -> u64 {
+    black_box(1)
+}
+
+/// Sends once before measuring: a signal's first send sorts its static
+/// receivers (the only allocation of a sync send), and divan would otherwise
+/// size its samples after that one slow call.
+fn warm_up(send: impl FnOnce() -> bool) {
+    assert!(send(), "the benchmark's receivers never fail");
+}
+
+/// One call through the `RwLock` registry.
+fn call_registry(registry: &RwLock<Vec<Boxed>>) {
+    let payload = Payload { value: one() };
+    for receiver in registry.read().unwrap().iter() {
+        receiver(&payload);
+    }
+}
+
+/// One emit of a `signals2` signal.
+fn emit_signals2(signal: &signals2::Signal<(u64,)>) {
+    use signals2::Emit1;
+    signal.emit(one());
+}
+
+/// Polls a future that never waits to completion, without a runtime.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+/// A signal, its raw linkme twin, and a module of receivers for each count.
+#[signal]
+pub struct Sig0 {
+    pub value: u64,
+}
+#[signal]
+pub struct Sig1 {
+    pub value: u64,
+}
+#[signal]
+pub struct Sig8 {
+    pub value: u64,
+}
+#[signal]
+pub struct Sig64 {
+    pub value: u64,
+}
+/// Eight static receivers and two connected at run time.
+#[signal]
+pub struct Sig8Plus2 {
+    pub value: u64,
+}
+/// An async signal whose receivers are all synchronous.
+#[signal(async)]
+pub struct AsyncSyncOnly8 {
+    pub value: u64,
+}
+/// An async signal whose receivers are all `async fn`.
+#[signal(async)]
+pub struct Async8 {
+    pub value: u64,
+}
+
+#[distributed_slice]
+static RAW0: [fn(&Payload)];
+#[distributed_slice]
+static RAW1: [fn(&Payload)];
+#[distributed_slice]
+static RAW8: [fn(&Payload)];
+#[distributed_slice]
+static RAW64: [fn(&Payload)];
+
+/// Static receivers of `$signal`, one per name, and `direct`, which calls
+/// them all by name.
+macro_rules! signal_receivers {
+    ($signal:ident, [$($name:ident)*]) => {
+        $(
+            // `-> ()` works around a hygiene bug of `#[receiver]`: the shim
+            // names its parameter with the span of the return type (or, with
+            // none, of the function's name, which comes from outside this
+            // macro), so a receiver whose name is a `macro_rules!` argument
+            // does not compile without it.
+            #[allow(clippy::unused_unit)]
+            #[signals_core::receiver(signal = crate::$signal)]
+            pub fn $name(signal: &crate::$signal) -> () {
+                work(signal.value)
+            }
+        )*
+
+        #[inline(always)]
+        #[allow(unused_variables)] // by the set without receivers
+        pub fn direct(signal: &crate::$signal) {
+            $($name(signal);)*
+        }
+    };
+}
+
+/// One module per receiver count: the signal's receivers, and the same
+/// receivers for every baseline (one distinct function or closure per name in
+/// each, so that no variant calls one target over and over).
+macro_rules! receivers {
+    ($module:ident: $signal:ident, $raw:ident, [$($name:ident)*]) => {
+        #[allow(unused_imports)] // by the set without receivers
+        mod $module {
+            use super::{work, Boxed, Payload};
+
+            signal_receivers!($signal, [$($name)*]);
+
+            #[allow(non_upper_case_globals, unused_imports)]
+            mod raw {
+                use super::super::{work, Payload};
+                $(
+                    #[linkme::distributed_slice(crate::$raw)]
+                    static $name: fn(&Payload) = |payload| work(payload.value);
+                )*
+            }
+
+            pub fn boxed() -> Vec<Boxed> {
+                #[allow(unused_mut)]
+                let mut receivers: Vec<Boxed> = Vec::new();
+                $(
+                    let $name = |payload: &Payload| work(payload.value);
+                    receivers.push(Box::new($name));
+                )*
+                receivers
+            }
+
+            #[allow(unused_variables, unused_imports)] // by the set without receivers
+            pub fn connect_signals2(signal: &signals2::Signal<(u64,)>) {
+                use signals2::Connect1;
+                $(
+                    let $name = |value: u64| work(value);
+                    signal.connect($name);
+                )*
+            }
+        }
+    };
+}
+
+receivers!(set0: Sig0, RAW0, []);
+receivers!(set1: Sig1, RAW1, [r0]);
+receivers!(set8: Sig8, RAW8, [r0 r1 r2 r3 r4 r5 r6 r7]);
+receivers!(set64: Sig64, RAW64, [
+    r00 r01 r02 r03 r04 r05 r06 r07 r08 r09 r10 r11 r12 r13 r14 r15
+    r16 r17 r18 r19 r20 r21 r22 r23 r24 r25 r26 r27 r28 r29 r30 r31
+    r32 r33 r34 r35 r36 r37 r38 r39 r40 r41 r42 r43 r44 r45 r46 r47
+    r48 r49 r50 r51 r52 r53 r54 r55 r56 r57 r58 r59 r60 r61 r62 r63
+]);
+
+mod set8_plus_2 {
+    use super::work;
+    signal_receivers!(Sig8Plus2, [r0 r1 r2 r3 r4 r5 r6 r7]);
+}
+
+mod async_sync_only {
+    use super::work;
+    signal_receivers!(AsyncSyncOnly8, [r0 r1 r2 r3 r4 r5 r6 r7]);
+}
+
+/// Async receivers of `$signal`, and `direct`, which awaits them by name.
+macro_rules! async_receivers {
+    ($module:ident: $signal:ident, [$($name:ident)*]) => {
+        mod $module {
+            use super::work;
+            $(
+                // `-> ()`: see `signal_receivers!`.
+                #[allow(clippy::unused_unit)]
+                #[signals_core::receiver(signal = crate::$signal)]
+                pub async fn $name(signal: &crate::$signal) -> () {
+                    work(signal.value)
+                }
+            )*
+
+            pub async fn direct(signal: &crate::$signal) {
+                $($name(signal).await;)*
+            }
+        }
+    };
+}
+
+async_receivers!(async8: Async8, [r0 r1 r2 r3 r4 r5 r6 r7]);
+
+/// The same six variants for each number of static receivers.
+macro_rules! sync_group {
+    ($group:ident: $set:ident, $signal:ident, $raw:ident) => {
+        mod $group {
+            use super::*;
+
+            #[divan::bench]
+            fn direct() {
+                $set::direct(&$signal { value: one() })
+            }
+
+            #[divan::bench]
+            fn linkme_slice() {
+                let payload = Payload { value: one() };
+                // The length is hidden, or the loop is unrolled against a
+                // length the real registry cannot know either.
+                let receivers: &[fn(&Payload)] = black_box(&$raw[..]);
+                for receiver in receivers {
+                    receiver(&payload);
+                }
+            }
+
+            #[divan::bench]
+            fn rwlock_registry(bencher: Bencher) {
+                let registry = RwLock::new($set::boxed());
+                bencher.bench_local(|| call_registry(&registry));
+            }
+
+            #[divan::bench]
+            fn signals2(bencher: Bencher) {
+                let signal = signals2::Signal::<(u64,)>::new();
+                $set::connect_signals2(&signal);
+                bencher.bench_local(|| emit_signals2(&signal));
+            }
+
+            #[divan::bench]
+            fn send(bencher: Bencher) {
+                warm_up(|| $signal { value: 1 }.send().is_ok());
+                bencher.bench_local(|| $signal { value: one() }.send().is_ok());
+            }
+
+            #[divan::bench]
+            fn send_robust(bencher: Bencher) {
+                warm_up(|| $signal { value: 1 }.send_robust().is_ok());
+                bencher.bench_local(|| $signal { value: one() }.send_robust().is_ok());
+            }
+        }
+    };
+}
+
+sync_group!(receivers_00: set0, Sig0, RAW0);
+sync_group!(receivers_01: set1, Sig1, RAW1);
+sync_group!(receivers_08: set8, Sig8, RAW8);
+sync_group!(receivers_64: set64, Sig64, RAW64);
+
+/// Eight static receivers plus two connected at run time (ten in all for
+/// the baselines).
+mod static_8_dynamic_2 {
+    use super::*;
+
+    fn connect() -> [signals_core::Connection; 2] {
+        [
+            Sig8Plus2::connect(|signal: &Sig8Plus2| work(signal.value)),
+            Sig8Plus2::connect(|signal: &Sig8Plus2| work(signal.value)),
+        ]
+    }
+
+    #[divan::bench]
+    fn direct() {
+        let signal = Sig8Plus2 { value: one() };
+        set8_plus_2::direct(&signal);
+        work(signal.value);
+        work(signal.value);
+    }
+
+    #[divan::bench]
+    fn rwlock_registry(bencher: Bencher) {
+        let mut receivers = set8::boxed();
+        receivers.push(Box::new(|payload: &Payload| work(payload.value)));
+        receivers.push(Box::new(|payload: &Payload| work(payload.value)));
+        let registry = RwLock::new(receivers);
+        bencher.bench_local(|| call_registry(&registry));
+    }
+
+    #[divan::bench]
+    fn signals2(bencher: Bencher) {
+        use signals2::Connect1;
+        let signal = signals2::Signal::<(u64,)>::new();
+        set8::connect_signals2(&signal);
+        signal.connect(|value: u64| work(value));
+        signal.connect(|value: u64| work(value));
+        bencher.bench_local(|| emit_signals2(&signal));
+    }
+
+    #[divan::bench]
+    fn send(bencher: Bencher) {
+        let connections = connect();
+        warm_up(|| Sig8Plus2 { value: 1 }.send().is_ok());
+        bencher.bench_local(|| Sig8Plus2 { value: one() }.send().is_ok());
+        drop(connections);
+    }
+
+    #[divan::bench]
+    fn send_robust(bencher: Bencher) {
+        let connections = connect();
+        warm_up(|| Sig8Plus2 { value: 1 }.send_robust().is_ok());
+        bencher.bench_local(|| Sig8Plus2 { value: one() }.send_robust().is_ok());
+        drop(connections);
+    }
+}
+
+/// An async signal with eight synchronous receivers, polled without a
+/// runtime.
+mod async_sync_only_8 {
+    use super::*;
+
+    #[divan::bench]
+    fn direct() {
+        block_on(async { async_sync_only::direct(&AsyncSyncOnly8 { value: one() }) })
+    }
+
+    #[divan::bench]
+    fn send_async(bencher: Bencher) {
+        warm_up(|| block_on(AsyncSyncOnly8 { value: 1 }.send_async()).is_ok());
+        bencher.bench_local(|| block_on(AsyncSyncOnly8 { value: one() }.send_async()).is_ok());
+    }
+
+    #[divan::bench]
+    fn send_robust_async(bencher: Bencher) {
+        warm_up(|| block_on(AsyncSyncOnly8 { value: 1 }.send_robust_async()).is_ok());
+        bencher
+            .bench_local(|| block_on(AsyncSyncOnly8 { value: one() }.send_robust_async()).is_ok());
+    }
+}
+
+/// An async signal with eight `async fn` receivers, polled without a
+/// runtime.
+mod async_8 {
+    use super::*;
+
+    #[divan::bench]
+    fn direct() {
+        block_on(async8::direct(&Async8 { value: one() }))
+    }
+
+    #[divan::bench]
+    fn send_async(bencher: Bencher) {
+        warm_up(|| block_on(Async8 { value: 1 }.send_async()).is_ok());
+        bencher.bench_local(|| block_on(Async8 { value: one() }.send_async()).is_ok());
+    }
+
+    #[divan::bench]
+    fn send_robust_async(bencher: Bencher) {
+        warm_up(|| block_on(Async8 { value: 1 }.send_robust_async()).is_ok());
+        bencher.bench_local(|| block_on(Async8 { value: one() }.send_robust_async()).is_ok());
+    }
+}
