@@ -190,7 +190,15 @@ pub struct SocialAccountRemoved<'a> {
 /// assert_eq!(response.headers()["location"], "/blocked/");
 /// ```
 #[derive(Clone)]
-pub struct ImmediateResponse {
+pub struct ImmediateResponse(
+    // Boxed so that `Result<(), ImmediateResponse>` stays one pointer wide
+    // (a `HeaderMap` alone is about a hundred bytes; clippy's
+    // `result_large_err` would flag every receiver that returns it).
+    Box<Response>,
+);
+
+#[derive(Clone)]
+struct Response {
     status: StatusCode,
     headers: HeaderMap,
     body: String,
@@ -199,39 +207,44 @@ pub struct ImmediateResponse {
 impl ImmediateResponse {
     /// A response with a status and a body.
     pub fn new(status: StatusCode, body: impl Into<String>) -> Self {
-        ImmediateResponse {
+        ImmediateResponse(Box::new(Response {
             status,
             headers: HeaderMap::new(),
             body: body.into(),
-        }
+        }))
     }
 
     /// The same response with one more header.
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
+        self.0.headers.append(name, value);
         self
     }
 
     /// The status code.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.0.headers
     }
 
     /// The body.
     pub fn body(&self) -> &str {
-        &self.body
+        &self.0.body
     }
 
     /// The `http::Response` to send back.
     pub fn into_response(self) -> http::Response<String> {
-        let mut response = http::Response::new(self.body);
-        *response.status_mut() = self.status;
-        *response.headers_mut() = self.headers;
+        let Response {
+            status,
+            headers,
+            body,
+        } = *self.0;
+        let mut response = http::Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
         response
     }
 }
@@ -239,9 +252,9 @@ impl ImmediateResponse {
 impl fmt::Debug for ImmediateResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ImmediateResponse")
-            .field("status", &self.status)
-            .field("headers", &RedactedHeaders(&self.headers))
-            .field("body", &self.body)
+            .field("status", &self.0.status)
+            .field("headers", &RedactedHeaders(&self.0.headers))
+            .field("body", &self.0.body)
             .finish()
     }
 }
@@ -251,7 +264,7 @@ impl fmt::Display for ImmediateResponse {
         write!(
             f,
             "login stopped with an immediate {} response",
-            self.status
+            self.0.status
         )
     }
 }
