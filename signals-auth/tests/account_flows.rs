@@ -602,3 +602,27 @@ fn request_context_comes_from_http_types() {
     assert_eq!(from_parts.uri(), context.uri());
     assert_eq!(from_parts.header("cookie"), Some("a=b"));
 }
+
+#[tokio::test]
+async fn expired_keys_are_refused() {
+    let id = "expired-keys";
+    let accounts =
+        accounts(settings(EmailVerification::Optional).key_expiry(std::time::Duration::ZERO));
+    signed_up(&accounts, id, "sue@example.com").await;
+    accounts
+        .request_password_reset(&request(id), "sue@example.com")
+        .await
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let confirmation = accounts.mailer().outbox()[0].key().unwrap().clone();
+    let confirm = accounts
+        .confirm_email(&request(id), &confirmation, None)
+        .await;
+    assert!(matches!(confirm, Err(FlowError::InvalidKey)));
+    let reset_key = key_for(&accounts, "sue@example.com");
+    let reset = accounts
+        .reset_password(&request(id), &reset_key, &"x".into())
+        .await;
+    assert!(matches!(reset, Err(FlowError::InvalidKey)));
+    assert!(events(id).is_empty());
+}
