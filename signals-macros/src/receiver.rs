@@ -176,10 +176,14 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
         .lifetimes()
         .map(|param| param.lifetime.ident.to_string())
         .collect();
+    // The shim's locals carry one span wherever they appear: a span taken
+    // from the user's tokens may come from a `macro_rules!` expansion whose
+    // hygiene would not see a local declared at the call site.
+    let event = proc_macro2::Ident::new("__signals_event", Span::call_site());
+    let param_local = proc_macro2::Ident::new("__signals_param", Span::call_site());
     let param_span = checked.param.span();
     let param = elide(checked.param.to_token_stream(), &lifetimes);
-    let param_cast =
-        quote_spanned!(param_span=> #private::assert_param::<#signal, #param>(__signals_event));
+    let param_cast = quote_spanned!(param_span=> #private::assert_param::<#signal, #param>(#event));
     let (ret_span, ret_check) = match &function.sig.output {
         ReturnType::Default => (ident.span(), None),
         // `impl Trait` cannot be named in a type argument; the call below
@@ -196,7 +200,7 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
     };
     let filter = args.filter.as_ref().map(|filter| {
         quote_spanned! {filter.span()=>
-            if !#filter(__signals_event) {
+            if !#filter(#event) {
                 return #private::Step::Skipped;
             }
         }
@@ -207,14 +211,14 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
         let signal_at_async = respan(signal.to_token_stream(), token.span);
         let async_check =
             quote_spanned!(token.span=> #private::assert_async_signal::<#signal_at_async>(););
-        let outcome = quote_spanned!(ret_span=> #private::into_outcome #ret_check (#ident(__signals_param).await));
+        let outcome = quote_spanned!(ret_span=> #private::into_outcome #ret_check (#ident(#param_local).await));
         quote! {
             #async_check
             #private::Step::Pending(#private::Box::pin(async move { #outcome }))
         }
     } else {
         let outcome =
-            quote_spanned!(ret_span=> #private::into_outcome #ret_check (#ident(__signals_param)));
+            quote_spanned!(ret_span=> #private::into_outcome #ret_check (#ident(#param_local)));
         quote!(#private::Step::Done(#outcome))
     };
     let location = quote_spanned! {ident.span()=>
@@ -243,9 +247,9 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
             #[inline]
             // The locals' names cannot collide with the receiver's or the
             // filter's name, which the shim calls.
-            fn __signals_shim<#b>(__signals_event: &#b #signal) -> #private::Step<#b> {
+            fn __signals_shim<#b>(#event: &#b #signal) -> #private::Step<#b> {
                 #filter
-                let __signals_param = #param_cast;
+                let #param_local = #param_cast;
                 #call
             }
 

@@ -120,3 +120,48 @@ fn receivers_in_nested_modules_reach_the_signal_through_any_path() {
     assert!(receivers.iter().all(|r| r.crate_name() == Some("paths")));
     assert_eq!(<Deep as signals_core::Signal>::NAME, "paths::signals::Deep");
 }
+
+/// Receivers and signals written by a `macro_rules!`, with the names passed
+/// in as metavariables: the generated locals must not depend on whose span
+/// they carry.
+mod by_macro_rules {
+    use signals_core::{receiver, signal};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    macro_rules! declare_signal {
+        ($name:ident) => {
+            /// A signal a macro declared.
+            #[signal]
+            pub struct $name<'a> {
+                pub text: &'a str,
+            }
+        };
+    }
+
+    macro_rules! on {
+        ($signal:ident, $f:ident, $filter:ident) => {
+            #[receiver(signal = $signal, filter = $filter)]
+            fn $f(event: &$signal) -> Result<(), String> {
+                RUNS.fetch_add(event.text.len(), Ordering::SeqCst);
+                Ok(())
+            }
+        };
+    }
+
+    fn always(_: &Generated) -> bool {
+        true
+    }
+
+    declare_signal!(Generated);
+    on!(Generated, first, always);
+    on!(Generated, second, always);
+
+    #[test]
+    fn receivers_written_by_macro_rules_register_and_run() {
+        assert_eq!(Generated::receivers().len(), 2);
+        Generated { text: "abc" }.send().unwrap();
+        assert_eq!(RUNS.load(Ordering::SeqCst), 6);
+    }
+}
