@@ -633,6 +633,10 @@ async fn main() {
     assert!(missing.is_empty(), "signals never sent: {missing:?}");
     let logged = request("/accounts/login/?next=/inbox").with_session_key("s3cr3t");
     println!("\nA receiver that logs a request with {{:?}} prints no credential:\n    {logged:?}");
+    // Link-time registration is invisible by nature: the catalog shows every
+    // signal linked into this binary and, per crate, the receivers it has.
+    println!("\nThe catalog of this binary (signals_core::catalog()):\n");
+    print!("{}", signals_core::catalog());
     println!(
         "\nAll fifteen signals were sent; {} members exist.",
         APP.store().user_count()

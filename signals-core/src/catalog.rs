@@ -146,7 +146,8 @@ impl CatalogEntry {
         first_segment(self.record.module_path)
     }
 
-    /// The first line of the signal's documentation ("" when undocumented).
+    /// The summary of the signal's documentation: its first paragraph, on
+    /// one line ("" when undocumented).
     pub fn doc(&self) -> &'static str {
         self.record.doc
     }

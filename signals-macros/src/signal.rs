@@ -474,7 +474,7 @@ fn catalog_record(
         .to_string()
         .trim_start_matches("r#")
         .to_string();
-    let doc = first_doc_line(&strukt.attrs);
+    let doc = doc_summary(&strukt.attrs);
     let fields = strukt.fields.iter().filter_map(|field| {
         let name = field
             .ident
@@ -516,9 +516,10 @@ fn catalog_record(
     }
 }
 
-/// The first non-empty line of the item's `///` docs.
-fn first_doc_line(attrs: &[syn::Attribute]) -> String {
-    attrs
+/// The summary of the item's `///` docs: its first paragraph, on one line
+/// (what rustdoc shows in item lists).
+fn doc_summary(attrs: &[syn::Attribute]) -> String {
+    let lines: Vec<String> = attrs
         .iter()
         .filter(|attr| attr.path().is_ident("doc"))
         .filter_map(|attr| match &attr.meta {
@@ -532,13 +533,21 @@ fn first_doc_line(attrs: &[syn::Attribute]) -> String {
             }) => Some(doc.value()),
             _ => None,
         })
+        // `split`, not `lines`: a blank `///` line is an empty string, which
+        // `lines` would drop, and it is what ends the first paragraph.
         .flat_map(|doc| {
-            doc.lines()
+            doc.split('\n')
                 .map(|line| line.trim().to_string())
                 .collect::<Vec<_>>()
         })
-        .find(|line| !line.is_empty())
-        .unwrap_or_default()
+        .collect();
+    lines
+        .iter()
+        .skip_while(|line| line.is_empty())
+        .take_while(|line| !line.is_empty())
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A type as the source would write it, from its token string
