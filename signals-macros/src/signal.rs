@@ -218,15 +218,27 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
             __F: #sync_bound,
             __R: #krate::IntoOutcome,
         {
-            fn handler<__F: #step_bound>(handler: __F) -> __F {
-                handler
-            }
-            let name = ::core::any::type_name::<__F>();
-            let handler: #private::Arc<#dyn_handler> = #private::Arc::new(handler(move |signal| {
+            let handler = Self::__signals_handler(move |signal| {
                 #private::Step::Done(#private::into_outcome(receiver(signal)))
-            }));
+            });
+            Self::__signals_connect(options, ::core::any::type_name::<__F>(), false, handler)
+        }
+
+        /// The run-time handler of a closure, boxed as the registry keeps it;
+        /// its bound gives the closure its higher-ranked signature.
+        fn __signals_handler<__H: #step_bound>(handler: __H) -> #private::Arc<#dyn_handler> {
+            #private::Arc::new(handler)
+        }
+
+        #[track_caller]
+        fn __signals_connect(
+            options: #krate::ConnectOptions,
+            name: &'static str,
+            is_async: bool,
+            handler: #private::Arc<#dyn_handler>,
+        ) -> #krate::Connection {
             let registry = <Self as #krate::Signal>::__registry();
-            registry.connect(#private::dyn_receiver(options, name, false, handler))
+            registry.connect(#private::dyn_receiver(options, name, is_async, handler))
         }
     };
     let filter_bound = fn_bound(quote!(bool));
@@ -240,19 +252,15 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
             __F: #sync_bound,
             __R: #krate::IntoOutcome,
         {
-            fn handler<__F: #step_bound>(handler: __F) -> __F {
-                handler
-            }
-            let name = ::core::any::type_name::<__F>();
-            let handler: #private::Arc<#dyn_handler> = #private::Arc::new(handler(move |signal| {
+            let handler = Self::__signals_handler(move |signal| {
                 if filter(signal) {
                     #private::Step::Done(#private::into_outcome(receiver(signal)))
                 } else {
                     #private::Step::Skipped
                 }
-            }));
-            let registry = <Self as #krate::Signal>::__registry();
-            registry.connect(#private::dyn_receiver(#krate::ConnectOptions::new(), name, false, handler))
+            });
+            let name = ::core::any::type_name::<__F>();
+            Self::__signals_connect(#krate::ConnectOptions::new(), name, false, handler)
         }
     };
     let record_bound = fn_bound(quote!(__T));
@@ -286,16 +294,13 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
                     __T: ::core::marker::Send + 'static,
                     __F: #record_bound,
                 {
-                    fn handler<__F: #step_bound>(handler: __F) -> __F {
-                        handler
-                    }
                     let values = #private::Arc::new(#private::Mutex::new(#private::Vec::new()));
                     let sink = #private::Arc::clone(&values);
-                    let handler: #private::Arc<#dyn_handler> = #private::Arc::new(handler(move |signal| {
+                    let handler = Self::__signals_handler(move |signal| {
                         let value = projection(signal);
                         sink.lock().unwrap_or_else(::std::sync::PoisonError::into_inner).push(value);
                         #private::Step::Skipped
-                    }));
+                    });
                     #krate::testing::__record::<Self, __T>(values, handler, all_threads)
                 }
 
@@ -338,18 +343,13 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
                 __Fut: #private::Future<Output = __R> + ::core::marker::Send + 'static,
                 __R: #krate::IntoOutcome,
             {
-                fn handler<__F: #step_bound>(handler: __F) -> __F {
-                    handler
-                }
-                let name = ::core::any::type_name::<__F>();
-                let handler: #private::Arc<#dyn_handler> = #private::Arc::new(handler(move |signal| {
+                let handler = Self::__signals_handler(move |signal| {
                     let future = receiver(signal);
                     #private::Step::Pending(#private::Box::pin(async move {
                         #private::into_outcome(future.await)
                     }))
-                }));
-                let registry = <Self as #krate::Signal>::__registry();
-                registry.connect(#private::dyn_receiver(options, name, true, handler))
+                });
+                Self::__signals_connect(options, ::core::any::type_name::<__F>(), true, handler)
             }
         }
     } else {
