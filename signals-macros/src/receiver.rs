@@ -179,11 +179,17 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
     // The shim's locals carry one span wherever they appear: a span taken
     // from the user's tokens may come from a `macro_rules!` expansion whose
     // hygiene would not see a local declared at the call site.
-    let event = proc_macro2::Ident::new("__signals_event", Span::call_site());
-    let param_local = proc_macro2::Ident::new("__signals_param", Span::call_site());
+    // `located_at` keeps the call site's hygiene but moves where an error in
+    // that argument is reported.
+    let local =
+        |name: &str, at: Span| proc_macro2::Ident::new(name, Span::call_site().located_at(at));
+    let event = local("__signals_event", Span::call_site());
+    let param_local = local("__signals_param", Span::call_site());
     let param_span = checked.param.span();
     let param = elide(checked.param.to_token_stream(), &lifetimes);
-    let param_cast = quote_spanned!(param_span=> #private::assert_param::<#signal, #param>(#event));
+    let event_at_param = local("__signals_event", param_span);
+    let param_cast =
+        quote_spanned!(param_span=> #private::assert_param::<#signal, #param>(#event_at_param));
     let (ret_span, ret_check) = match &function.sig.output {
         ReturnType::Default => (ident.span(), None),
         // `impl Trait` cannot be named in a type argument; the call below
@@ -199,24 +205,44 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
         }
     };
     let filter = args.filter.as_ref().map(|filter| {
+        let event = local("__signals_event", filter.span());
         quote_spanned! {filter.span()=>
             if !#filter(#event) {
                 return #private::Step::Skipped;
             }
         }
     });
+    // A receiver that returns `()` needs no conversion: passing its unit
+    // result to `into_outcome` would trip clippy's `unit_arg` in the user's
+    // crate, since the call carries the user's span.
+    let returns_unit = match &function.sig.output {
+        ReturnType::Default => true,
+        ReturnType::Type(_, ty) => matches!(&**ty, Type::Tuple(tuple) if tuple.elems.is_empty()),
+    };
+    let ok = quote!(::core::result::Result::Ok(()));
     let call = if let Some(token) = &function.sig.asyncness {
         // The signal path is respanned too: rustc reports an unmet bound at
         // the type argument, and the mistake is the `async`, not the path.
         let signal_at_async = respan(signal.to_token_stream(), token.span);
         let async_check =
             quote_spanned!(token.span=> #private::assert_async_signal::<#signal_at_async>(););
-        let outcome = quote_spanned!(ret_span=> #private::into_outcome #ret_check (#ident(#param_local).await));
+        let outcome = if returns_unit {
+            quote!(#ident(#param_local).await; #ok)
+        } else {
+            let param_local = local("__signals_param", ret_span);
+            quote_spanned!(ret_span=> #private::into_outcome #ret_check (#ident(#param_local).await))
+        };
         quote! {
             #async_check
             #private::Step::Pending(#private::Box::pin(async move { #outcome }))
         }
+    } else if returns_unit {
+        quote! {
+            #ident(#param_local);
+            #private::Step::Done(#ok)
+        }
     } else {
+        let param_local = local("__signals_param", ret_span);
         let outcome =
             quote_spanned!(ret_span=> #private::into_outcome #ret_check (#ident(#param_local)));
         quote!(#private::Step::Done(#outcome))
