@@ -8,7 +8,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{Error, Ident, LitInt, LitStr, Path, Token};
+use syn::{Error, Ident, LitInt, LitStr, Path, PathArguments, Token};
 
 /// Collects errors so that all of them are reported at once.
 #[derive(Default)]
@@ -200,7 +200,9 @@ impl SignalArgs {
                         &key,
                         value,
                         "a path to signals_core, as in `crate = my_crate::signals`",
-                    ) {
+                    )
+                    .and_then(|path| check_path(&path, Use::Crate).map(|()| path))
+                    {
                         Ok(value) => krate.set(&mut errors, key.span(), value),
                         Err(error) => errors.push(error),
                     }
@@ -233,14 +235,16 @@ impl ReceiverArgs {
             let result = match raw {
                 Raw::Pair(key, value) if key == "signal" => {
                     parse_path(&key, value, "the path of a signal, as in `signal = crate::events::UserLoggedIn`")
-                        .and_then(|path| check_signal_path(&path).map(|()| path))
+                        .and_then(|path| check_path(&path, Use::Signal).map(|()| path))
                         .map(|path| signal.set(&mut errors, key.span(), path))
                 }
                 Raw::Pair(key, value) if key == "order" => parse_order(&key, value).map(|value| order.set(&mut errors, key.span(), value)),
                 Raw::Pair(key, value) if key == "name" => parse_name(&key, value).map(|value| name.set(&mut errors, key.span(), value)),
                 Raw::Pair(key, value) if key == "filter" => parse_path(&key, value, "the path of a function `fn(&Signal) -> bool`")
+                    .and_then(|path| check_path(&path, Use::Filter).map(|()| path))
                     .map(|value| filter.set(&mut errors, key.span(), value)),
                 Raw::Pair(key, value) if key == "crate" => parse_path(&key, value, "a path to signals_core, as in `crate = my_crate::signals`")
+                    .and_then(|path| check_path(&path, Use::Crate).map(|()| path))
                     .map(|value| krate.set(&mut errors, key.span(), value)),
                 Raw::Async(token) => Err(Error::new(
                     token.span,
@@ -270,16 +274,44 @@ fn unknown(key: &Ident, attr: &str, known: &str) -> Error {
     )
 }
 
-/// The signal path doubles as a macro path (linkme calls it), which cannot
-/// carry generic arguments.
-fn check_signal_path(path: &Path) -> syn::Result<()> {
+/// Where the generated code puts a path the user gave.
+#[derive(Clone, Copy)]
+enum Use {
+    /// A type, a value and a macro name (linkme calls it): no arguments.
+    Signal,
+    /// The start of paths to types, functions and macros: no arguments.
+    Crate,
+    /// A function called in an expression: arguments need `::<>`.
+    Filter,
+}
+
+/// Rejects paths that would only fail later, and less clearly, in the
+/// generated code (where `Self` means nothing: it is outside any impl).
+fn check_path(path: &Path, use_: Use) -> syn::Result<()> {
     for segment in &path.segments {
-        if !segment.arguments.is_none() {
+        if segment.ident == "Self" {
             return Err(Error::new_spanned(
-                &segment.arguments,
-                "name the signal without generic or lifetime arguments, as in `signal = Ping`",
+                &segment.ident,
+                "`Self` cannot be used here: write the full path",
             ));
         }
+        let message = match (&segment.arguments, use_) {
+            (PathArguments::None, _) => continue,
+            (_, Use::Signal) => {
+                "name the signal without generic or lifetime arguments, as in `signal = Ping`"
+            }
+            (_, Use::Crate) => "`crate` is a path to signals_core, without generic arguments",
+            (PathArguments::AngleBracketed(args), Use::Filter) if args.colon2_token.is_some() => {
+                continue
+            }
+            (PathArguments::AngleBracketed(_), Use::Filter) => {
+                "a filter is called as a function: write its generic arguments as `::<...>`"
+            }
+            (PathArguments::Parenthesized(_), Use::Filter) => {
+                "`filter` expects the path of a function `fn(&Signal) -> bool`"
+            }
+        };
+        return Err(Error::new_spanned(&segment.arguments, message));
     }
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! pinned to. The documentation lives on the re-exports in `signals-core`.
 
 mod attr;
+#[cfg(test)]
+mod fuzz;
 mod receiver;
 mod signal;
 mod site;
