@@ -44,6 +44,13 @@ fn param(_ping: &Ping) {}
 #[receiver(signal = Ping, filter = self::signal)]
 fn event(_ping: &Ping) {}
 
+const fn accepts<const YES: bool>(_ping: &Ping) -> bool {
+    YES
+}
+
+#[receiver(signal = Ping, filter = accepts::<true>)]
+fn generic_filter(_ping: &Ping) {}
+
 fn main() {
     let names: Vec<(String, i32)> = Ping::receivers()
         .iter()
