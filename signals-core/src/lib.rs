@@ -262,6 +262,11 @@ pub use signals_macros::signal;
 ///
 /// A crate that only holds receivers must be named by the binary with
 /// [`link!`], or the linker drops it with its receivers.
+///
+/// linkme places each record with `#[link_section]`, which rustc counts as
+/// unsafe code written in your crate: the generated items allow it locally,
+/// so `#![deny(unsafe_code)]` works, but `#![forbid(unsafe_code)]` cannot
+/// be overridden and rejects receivers under the linkme backend.
 #[doc(inline)]
 pub use signals_macros::receiver;
 
