@@ -9,7 +9,7 @@ use std::fmt;
 #[doc(hidden)]
 pub trait Disconnect: Sync {
     /// Removes the receiver; false if it was not connected.
-    fn disconnect(&self, id: u64) -> bool;
+    fn disconnect(&'static self, id: u64) -> bool;
 }
 
 /// A run-time receiver's registration. Dropping it disconnects the receiver;

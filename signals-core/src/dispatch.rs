@@ -4,8 +4,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::observe;
 use crate::outcome::{BoxError, Failure, Report, SendError};
-use crate::registry::Callee;
-use crate::signal::{Signal, Step};
+use crate::receiver::ReceiverName;
+use crate::registry::{Callee, Cursor, Statics, Walk};
+use crate::signal::Signal;
+use crate::step::{Resolved, Step};
 
 /// Calls one receiver.
 #[inline(always)]
@@ -14,7 +16,7 @@ pub(crate) fn call<'b, S: Signal>(
     signal: &'b S,
 ) -> Step<'b> {
     match callee {
-        Callee::Static(r) => S::__call(r.handler, signal),
+        Callee::Static(handler) => S::__call(*handler, signal),
         Callee::Dynamic(e) => S::__call_dyn(&e.handler, signal),
     }
 }
@@ -40,76 +42,201 @@ pub(crate) fn muted<S: Signal>(signal: &S) -> bool {
     }
 }
 
+/// Inlined where the signal is sent: a signal nobody listens to costs a few
+/// loads and branches there. The loops are out of line.
+#[inline]
 pub(crate) fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
     if muted(signal) {
         return Ok(());
     }
+    match S::__registry().statics_only() {
+        // With `tracing`, even a send nobody listens to gets its span.
+        Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Ok(()),
+        Some(_) => send_static(signal),
+        None => send_merged(signal),
+    }
+}
+
+/// `send` when only static receivers are connected.
+#[inline(never)]
+fn send_static<S: Signal>(signal: &S) -> Result<(), SendError> {
+    let statics = S::__registry().statics();
+    send_in(signal, statics, statics.len(), statics.cursor())
+}
+
+/// `send` when run-time receivers are connected.
+#[inline(never)]
+fn send_merged<S: Signal>(signal: &S) -> Result<(), SendError> {
     let snapshot = S::__registry().snapshot();
-    let span = observe::send_span(S::NAME, snapshot.len(), "send");
+    let (statics, len) = (snapshot.statics(), snapshot.len());
+    match snapshot.cursor() {
+        Cursor::Plan(cursor) => send_in(signal, statics, len, cursor),
+        Cursor::Static(cursor) => send_in(signal, statics, len, cursor),
+    }
+}
+
+/// The loop of `send`.
+#[inline(always)]
+fn send_in<'r, S: Signal>(
+    signal: &S,
+    statics: &Statics<S::__Handler>,
+    receivers: usize,
+    cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
+) -> Result<(), SendError> {
+    let span = observe::send_span(S::NAME, receivers, "send");
     #[cfg(feature = "tracing")]
     let _entered = span.enter();
     let _ = &span;
-    for callee in snapshot.cursor() {
-        let error = match call(callee, signal) {
-            Step::Done(Ok(())) | Step::Skipped => continue,
-            Step::Done(Err(error)) => error,
-            Step::Pending(_) => async_in_sync(),
-        };
-        let error = SendError::new(S::NAME, callee.name(), error);
-        observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
-        return Err(error);
+    for callee in cursor {
+        let step = call(callee, signal);
+        // The fast path: one test of one register per receiver.
+        if !step.is_done() {
+            if let Some(error) = error_of(step) {
+                return Err(send_error::<S>(error, callee.name(statics)));
+            }
+        }
     }
     Ok(())
 }
 
-pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
-    let mut report = Report::new(S::NAME);
-    if muted(signal) {
-        return report;
+/// The error a step that is not plain success stands for; `None` for a skip.
+/// Out of line, so that the loops stay small.
+#[cold]
+#[inline(never)]
+fn error_of(step: Step<'_>) -> Option<BoxError> {
+    match step.resolve() {
+        Resolved::Done(outcome) => outcome.err(),
+        Resolved::Skipped => None,
+        Resolved::Pending(_) => Some(async_in_sync()),
     }
+}
+
+/// What `send` returns when a receiver fails.
+#[cold]
+#[inline(never)]
+fn send_error<S: Signal>(error: BoxError, receiver: ReceiverName) -> SendError {
+    let error = SendError::new(S::NAME, receiver, error);
+    observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
+    error
+}
+
+/// Inlined where the signal is sent, as `send` is.
+#[inline]
+pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
+    if muted(signal) {
+        return Report::new(S::NAME);
+    }
+    match S::__registry().statics_only() {
+        Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Report::new(S::NAME),
+        Some(_) => send_robust_static(signal),
+        None => send_robust_merged(signal),
+    }
+}
+
+/// `send_robust` when only static receivers are connected.
+#[inline(never)]
+fn send_robust_static<S: Signal>(signal: &S) -> Report {
+    let statics = S::__registry().statics();
+    send_robust_in(signal, statics, statics.len(), statics.cursor())
+}
+
+/// `send_robust` when run-time receivers are connected.
+#[inline(never)]
+fn send_robust_merged<S: Signal>(signal: &S) -> Report {
     let snapshot = S::__registry().snapshot();
-    let span = observe::send_span(S::NAME, snapshot.len(), "send_robust");
+    let (statics, len) = (snapshot.statics(), snapshot.len());
+    match snapshot.cursor() {
+        Cursor::Plan(cursor) => send_robust_in(signal, statics, len, cursor),
+        Cursor::Static(cursor) => send_robust_in(signal, statics, len, cursor),
+    }
+}
+
+/// The loop of `send_robust`.
+#[inline(always)]
+fn send_robust_in<'r, S: Signal>(
+    signal: &S,
+    statics: &Statics<S::__Handler>,
+    receivers: usize,
+    mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
+) -> Report {
+    let span = observe::send_span(S::NAME, receivers, "send_robust");
     #[cfg(feature = "tracing")]
     let _entered = span.enter();
     let _ = &span;
-    let mut cursor = snapshot.cursor();
-    // One `catch_unwind` around the whole loop rather than one per receiver:
-    // after a panic the loop resumes from the cursor, which already points
-    // past the receiver that panicked.
+    // Made on the first failure: a send where nothing fails writes its
+    // report once, at the end.
+    let mut report: Option<Report> = None;
+    // Receivers whose filter declined: reached, but not called.
+    let mut declined = 0;
+    // The receivers run in stretches, each until one does not simply succeed
+    // or panics: the fast path is the loop of `send`, and one `catch_unwind`
+    // guards a whole stretch rather than each receiver. After a failure or a
+    // panic the next stretch resumes from the cursor, which already points
+    // past that receiver.
     loop {
-        let mut current = None;
-        let finished = catch_unwind(AssertUnwindSafe(|| {
-            for callee in cursor.by_ref() {
-                current = Some(callee);
-                match call(callee, signal) {
-                    Step::Skipped => {}
-                    Step::Done(Ok(())) => report.called(),
-                    Step::Done(Err(error)) => {
-                        report.called();
-                        report.fail(Failure::error(callee.name(), report.len() - 1, error));
-                    }
-                    Step::Pending(_) => {
-                        report.called();
-                        report.fail(Failure::error(
-                            callee.name(),
-                            report.len() - 1,
-                            async_in_sync(),
-                        ));
-                    }
+        let failure = match catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)))
+        {
+            Ok(None) => break,
+            Ok(Some((callee, step))) => match error_of(step) {
+                Some(error) => {
+                    Failure::error(callee.name(statics), cursor.reached() - declined - 1, error)
                 }
-            }
-        }));
-        match finished {
-            Ok(()) => return report,
-            Err(payload) => match current {
-                Some(callee) => {
-                    report.called();
-                    report.fail(Failure::panic(callee.name(), report.len() - 1, payload));
+                None => {
+                    declined += 1;
+                    continue;
                 }
+            },
+            Err(payload) => match cursor.current() {
+                Some(callee) => Failure::panic(
+                    callee.name(statics),
+                    cursor.reached() - declined - 1,
+                    payload,
+                ),
                 // Nothing but receivers runs inside the loop; a panic with no
                 // receiver running is not ours to swallow.
                 None => std::panic::resume_unwind(payload),
             },
+        };
+        record::<S>(&mut report, failure);
+    }
+    let called = cursor.reached() - declined;
+    match report {
+        Some(mut report) => {
+            report.set_called(called);
+            report
+        }
+        None => Report::with_called(S::NAME, called),
+    }
+}
+
+/// Where a stretch of `send_robust` stopped: the receiver, and what it did.
+type Stop<'r, 'b, S> = (
+    Callee<'r, <S as Signal>::__Handler, <S as Signal>::__Dyn>,
+    Step<'b>,
+);
+
+/// Calls receivers until one does anything but succeed, and returns it with
+/// what it did; `None` when all have run.
+#[inline(always)]
+fn run_until_fault<'r, 'b, S: Signal>(
+    cursor: &mut impl Walk<'r, S::__Handler, S::__Dyn>,
+    signal: &'b S,
+) -> Option<Stop<'r, 'b, S>> {
+    for callee in cursor {
+        let step = call(callee, signal);
+        if !step.is_done() {
+            return Some((callee, step));
         }
     }
+    None
+}
+
+/// Records a failure of a robust send. Out of line, so that the loop stays
+/// small.
+#[cold]
+#[inline(never)]
+fn record<S: Signal>(report: &mut Option<Report>, failure: Failure) {
+    report
+        .get_or_insert_with(|| Report::new(S::NAME))
+        .fail(failure);
 }

@@ -18,19 +18,20 @@ use crate::observe::{self, send_span, Span};
 use crate::outcome::{BoxError, Failure, Report, SendError};
 use crate::receiver::ReceiverName;
 use crate::registry::OwnedSnapshot;
-use crate::signal::{BoxFuture, Signal, Step};
+use crate::signal::Signal;
+use crate::step::{BoxFuture, Resolved};
 
 /// Runs `future` inside the send's span (feature `tracing`).
-async fn in_span<F: Future>(span: Span, future: F) -> F::Output {
-    #[cfg(feature = "tracing")]
-    {
-        tracing::Instrument::instrument(future, span).await
-    }
-    #[cfg(not(feature = "tracing"))]
-    {
-        let _ = span;
-        future.await
-    }
+#[cfg(feature = "tracing")]
+fn in_span<F: Future>(span: Span, future: F) -> impl Future<Output = F::Output> {
+    tracing::Instrument::instrument(future, span)
+}
+
+/// Without `tracing`, the future itself: no layer of state machine to move.
+#[cfg(not(feature = "tracing"))]
+#[inline(always)]
+fn in_span<F: Future>(_span: Span, future: F) -> F {
+    future
 }
 
 pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
@@ -47,13 +48,17 @@ async fn send_async_in<S: Signal>(
     snapshot: &OwnedSnapshot<'_, S::__Handler, S::__Dyn>,
 ) -> Result<(), SendError> {
     for callee in snapshot.cursor() {
-        let outcome = match call(callee, signal) {
-            Step::Skipped => continue,
-            Step::Done(outcome) => outcome,
-            Step::Pending(future) => future.await,
+        let step = call(callee, signal);
+        if step.is_done() {
+            continue;
+        }
+        let outcome = match step.resolve() {
+            Resolved::Skipped => continue,
+            Resolved::Done(outcome) => outcome,
+            Resolved::Pending(future) => future.await,
         };
         if let Err(error) = outcome {
-            let error = SendError::new(S::NAME, callee.name(), error);
+            let error = SendError::new(S::NAME, callee.name(snapshot.statics()), error);
             observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
             return Err(error);
         }
@@ -106,16 +111,16 @@ async fn send_robust_async_in<S: Signal>(
 ) -> Report {
     let mut report = Report::new(S::NAME);
     for callee in snapshot.cursor() {
-        let outcome = match catch_unwind(AssertUnwindSafe(|| call(callee, signal))) {
+        let outcome = match catch_unwind(AssertUnwindSafe(|| call(callee, signal).resolve())) {
             Err(payload) => Err(Fault::Panic(payload)),
-            Ok(Step::Skipped) => continue,
-            Ok(Step::Done(outcome)) => outcome.map_err(Fault::Error),
-            Ok(Step::Pending(future)) => CatchUnwind(future).await,
+            Ok(Resolved::Skipped) => continue,
+            Ok(Resolved::Done(outcome)) => outcome.map_err(Fault::Error),
+            Ok(Resolved::Pending(future)) => CatchUnwind(future).await,
         };
         report.called();
         if let Err(fault) = outcome {
             let position = report.len() - 1;
-            report.fail(fault.into_failure(callee.name(), position));
+            report.fail(fault.into_failure(callee.name(snapshot.statics()), position));
         }
     }
     report
@@ -150,14 +155,14 @@ async fn send_robust_concurrent_in<S: Signal>(
     // right here); the async ones are then polled together.
     let mut slots: Vec<Slot<'_>> = Vec::new();
     for callee in snapshot.cursor() {
-        let state = match catch_unwind(AssertUnwindSafe(|| call(callee, signal))) {
+        let state = match catch_unwind(AssertUnwindSafe(|| call(callee, signal).resolve())) {
             Err(payload) => SlotState::Finished(Err(Fault::Panic(payload))),
-            Ok(Step::Skipped) => continue,
-            Ok(Step::Done(outcome)) => SlotState::Finished(outcome.map_err(Fault::Error)),
-            Ok(Step::Pending(future)) => SlotState::Running(CatchUnwind(future)),
+            Ok(Resolved::Skipped) => continue,
+            Ok(Resolved::Done(outcome)) => SlotState::Finished(outcome.map_err(Fault::Error)),
+            Ok(Resolved::Pending(future)) => SlotState::Running(CatchUnwind(future)),
         };
         slots.push(Slot {
-            name: callee.name(),
+            name: callee.name(snapshot.statics()),
             state,
         });
     }

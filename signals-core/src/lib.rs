@@ -139,6 +139,7 @@ mod outcome;
 mod receiver;
 mod registry;
 mod signal;
+mod step;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -221,6 +221,21 @@ impl Report {
         self.called += 1;
     }
 
+    /// The report of a send where `called` receivers ran and none failed.
+    pub(crate) fn with_called(signal: &'static str, called: usize) -> Self {
+        Report {
+            signal,
+            called,
+            failures: Vec::new(),
+        }
+    }
+
+    /// Sets how many receivers were called, at the end of a send that
+    /// counted them itself.
+    pub(crate) fn set_called(&mut self, called: usize) {
+        self.called = called;
+    }
+
     pub(crate) fn fail(&mut self, failure: Failure) {
         match &failure.cause {
             Cause::Error(error) => {

@@ -11,7 +11,8 @@ pub use crate::connection::Connection;
 pub use crate::outcome::{BoxError, IntoOutcome};
 pub use crate::receiver::{Location, StaticReceiver};
 pub use crate::registry::{DynReceiver, Registry};
-pub use crate::signal::{AsyncSignal, BoxFuture, Signal, Step, SyncSignal};
+pub use crate::signal::{AsyncSignal, Signal, SyncSignal};
+pub use crate::step::{BoxFuture, Step};
 
 #[cfg(feature = "inventory")]
 pub use inventory;
@@ -91,18 +92,18 @@ pub fn send_robust<S: Signal>(signal: &S) -> Report {
 }
 
 #[inline]
-pub async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
-    crate::dispatch_async::send_async(signal).await
+pub fn send_async<S: Signal>(signal: &S) -> impl Future<Output = Result<(), SendError>> + '_ {
+    crate::dispatch_async::send_async(signal)
 }
 
 #[inline]
-pub async fn send_robust_async<S: Signal>(signal: &S) -> Report {
-    crate::dispatch_async::send_robust_async(signal).await
+pub fn send_robust_async<S: Signal>(signal: &S) -> impl Future<Output = Report> + '_ {
+    crate::dispatch_async::send_robust_async(signal)
 }
 
 #[inline]
-pub async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report {
-    crate::dispatch_async::send_robust_concurrent(signal).await
+pub fn send_robust_concurrent<S: Signal>(signal: &S) -> impl Future<Output = Report> + '_ {
+    crate::dispatch_async::send_robust_concurrent(signal)
 }
 
 pub fn send_blocking<S: Signal>(signal: &S) -> Result<(), SendError> {

@@ -1,26 +1,11 @@
 //! The `Signal` trait: what generic code needs to know about a signal.
 
 use std::future::Future;
-use std::pin::Pin;
 
-use crate::outcome::{BoxError, Report, SendError};
+use crate::outcome::{Report, SendError};
 use crate::receiver::ReceiverInfo;
 use crate::registry::Registry;
-
-/// What calling one receiver produced. Not public API.
-#[doc(hidden)]
-pub enum Step<'b> {
-    /// A synchronous receiver ran.
-    Done(Result<(), BoxError>),
-    /// The receiver's filter declined this send.
-    Skipped,
-    /// An async receiver returned its future.
-    Pending(BoxFuture<'b>),
-}
-
-/// The future of an async receiver. Not public API.
-#[doc(hidden)]
-pub type BoxFuture<'b> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'b>>;
+use crate::step::Step;
 
 /// A signal: a struct that `#[signal]` turned into something receivers can
 /// listen to.

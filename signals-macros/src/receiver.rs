@@ -208,7 +208,7 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
         let event = local("__signals_event", filter.span());
         quote_spanned! {filter.span()=>
             if !#filter(#event) {
-                return #private::Step::Skipped;
+                return #private::Step::skipped();
             }
         }
     });
@@ -234,18 +234,18 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
         };
         quote! {
             #async_check
-            #private::Step::Pending(#private::Box::pin(async move { #outcome }))
+            #private::Step::pending(async move { #outcome })
         }
     } else if returns_unit {
         quote! {
             #ident(#param_local);
-            #private::Step::Done(#ok)
+            #private::Step::done(#ok)
         }
     } else {
         let param_local = local("__signals_param", ret_span);
         let outcome =
             quote_spanned!(ret_span=> #private::into_outcome #ret_check (#ident(#param_local)));
-        quote!(#private::Step::Done(#outcome))
+        quote!(#private::Step::done(#outcome))
     };
     let location = quote_spanned! {ident.span()=>
         #private::Location::new(::core::file!(), ::core::line!(), ::core::column!())

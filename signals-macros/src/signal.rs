@@ -219,7 +219,7 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
             __R: #krate::IntoOutcome,
         {
             let handler = Self::__signals_handler(move |signal| {
-                #private::Step::Done(#private::into_outcome(receiver(signal)))
+                #private::Step::done(#private::into_outcome(receiver(signal)))
             });
             Self::__signals_connect(options, ::core::any::type_name::<__F>(), false, handler)
         }
@@ -254,9 +254,9 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
         {
             let handler = Self::__signals_handler(move |signal| {
                 if filter(signal) {
-                    #private::Step::Done(#private::into_outcome(receiver(signal)))
+                    #private::Step::done(#private::into_outcome(receiver(signal)))
                 } else {
-                    #private::Step::Skipped
+                    #private::Step::skipped()
                 }
             });
             let name = ::core::any::type_name::<__F>();
@@ -299,7 +299,7 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
                     let handler = Self::__signals_handler(move |signal| {
                         let value = projection(signal);
                         sink.lock().unwrap_or_else(::std::sync::PoisonError::into_inner).push(value);
-                        #private::Step::Skipped
+                        #private::Step::skipped()
                     });
                     #krate::testing::__record::<Self, __T>(values, handler, all_threads)
                 }
@@ -345,9 +345,9 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
             {
                 let handler = Self::__signals_handler(move |signal| {
                     let future = receiver(signal);
-                    #private::Step::Pending(#private::Box::pin(async move {
+                    #private::Step::pending(async move {
                         #private::into_outcome(future.await)
-                    }))
+                    })
                 });
                 Self::__signals_connect(options, ::core::any::type_name::<__F>(), true, handler)
             }

@@ -1,0 +1,115 @@
+//! What calling one receiver produced, in a shape the dispatch loop can test
+//! with one instruction.
+//!
+//! A receiver's shim returns a [`Step`]: two words, returned in registers.
+//! The common case, a receiver that ran and succeeded, is a null pointer, so
+//! the loop compares one register with zero and moves on, as a hand-written
+//! loop over `fn(&T)` would. Everything else (a filter that declined, an
+//! error, an async receiver's future) is a boxed [`Fault`], resolved out of
+//! line. A skip costs no allocation: its box is zero-sized.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::outcome::BoxError;
+
+/// The future of an async receiver. Not public API.
+#[doc(hidden)]
+pub type BoxFuture<'b> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'b>>;
+
+/// What calling one receiver produced. Not public API: the code the macros
+/// generate builds it with [`done`](Step::done), [`skipped`](Step::skipped)
+/// and [`pending`](Step::pending).
+#[doc(hidden)]
+#[must_use]
+pub struct Step<'b>(Option<Box<dyn Fault<'b>>>);
+
+impl<'b> Step<'b> {
+    /// A synchronous receiver ran; `outcome` is what it returned.
+    #[inline(always)]
+    pub fn done(outcome: Result<(), BoxError>) -> Self {
+        match outcome {
+            Ok(()) => Step(None),
+            Err(error) => Step::failed(error),
+        }
+    }
+
+    /// The receiver's filter declined this send.
+    #[inline(always)]
+    pub fn skipped() -> Self {
+        Step(Some(Box::new(Skipped)))
+    }
+
+    /// An async receiver returned its future (boxed once, here).
+    #[inline(always)]
+    pub fn pending<F>(future: F) -> Self
+    where
+        F: Future<Output = Result<(), BoxError>> + Send + 'b,
+    {
+        Step(Some(Box::new(future)))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn failed(error: BoxError) -> Self {
+        Step(Some(Box::new(Failed(error))))
+    }
+
+    /// True when the receiver ran and succeeded: the only test the send loops
+    /// make on their fast path.
+    #[inline(always)]
+    pub(crate) fn is_done(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// What happened, in full.
+    #[inline]
+    pub(crate) fn resolve(self) -> Resolved<'b> {
+        match self.0 {
+            None => Resolved::Done(Ok(())),
+            Some(fault) => fault.resolve(),
+        }
+    }
+}
+
+/// A [`Step`], resolved.
+pub(crate) enum Resolved<'b> {
+    /// A synchronous receiver ran.
+    Done(Result<(), BoxError>),
+    /// The receiver's filter declined this send.
+    Skipped,
+    /// An async receiver returned its future.
+    Pending(BoxFuture<'b>),
+}
+
+/// Anything but a receiver that ran and succeeded.
+trait Fault<'b>: Send + 'b {
+    fn resolve(self: Box<Self>) -> Resolved<'b>;
+}
+
+struct Skipped;
+
+impl<'b> Fault<'b> for Skipped {
+    fn resolve(self: Box<Self>) -> Resolved<'b> {
+        Resolved::Skipped
+    }
+}
+
+struct Failed(BoxError);
+
+impl<'b> Fault<'b> for Failed {
+    fn resolve(self: Box<Self>) -> Resolved<'b> {
+        Resolved::Done(Err(self.0))
+    }
+}
+
+// A future is its own fault, so that its one box becomes the `BoxFuture`
+// without being moved into another.
+impl<'b, F> Fault<'b> for F
+where
+    F: Future<Output = Result<(), BoxError>> + Send + 'b,
+{
+    fn resolve(self: Box<Self>) -> Resolved<'b> {
+        Resolved::Pending(Box::into_pin(self))
+    }
+}
