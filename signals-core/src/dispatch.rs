@@ -42,8 +42,10 @@ pub(crate) fn muted<S: Signal>(signal: &S) -> bool {
     }
 }
 
-/// Inlined where the signal is sent: a signal nobody listens to costs a few
-/// loads and branches there. The loops are out of line.
+/// Inlined where the signal is sent, loop included, as a loop over a raw
+/// slice of function pointers would be: a signal nobody listens to costs a
+/// few loads and branches there. The merge with run-time receivers and every
+/// failure are out of line.
 #[inline]
 pub(crate) fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
     if muted(signal) {
@@ -52,16 +54,9 @@ pub(crate) fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
     match S::__registry().statics_only() {
         // With `tracing`, even a send nobody listens to gets its span.
         Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Ok(()),
-        Some(_) => send_static(signal),
+        Some(statics) => send_in(signal, statics, statics.len(), statics.cursor()),
         None => send_merged(signal),
     }
-}
-
-/// `send` when only static receivers are connected.
-#[inline(never)]
-fn send_static<S: Signal>(signal: &S) -> Result<(), SendError> {
-    let statics = S::__registry().statics();
-    send_in(signal, statics, statics.len(), statics.cursor())
 }
 
 /// `send` when run-time receivers are connected.
@@ -128,16 +123,9 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
     }
     match S::__registry().statics_only() {
         Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Report::new(S::NAME),
-        Some(_) => send_robust_static(signal),
+        Some(statics) => send_robust_in(signal, statics, statics.len(), statics.cursor()),
         None => send_robust_merged(signal),
     }
-}
-
-/// `send_robust` when only static receivers are connected.
-#[inline(never)]
-fn send_robust_static<S: Signal>(signal: &S) -> Report {
-    let statics = S::__registry().statics();
-    send_robust_in(signal, statics, statics.len(), statics.cursor())
 }
 
 /// `send_robust` when run-time receivers are connected.
@@ -163,50 +151,55 @@ fn send_robust_in<'r, S: Signal>(
     #[cfg(feature = "tracing")]
     let _entered = span.enter();
     let _ = &span;
-    // Made on the first failure: a send where nothing fails writes its
-    // report once, at the end.
-    let mut report: Option<Report> = None;
+    // The receivers run in stretches, each until one does anything but
+    // succeed, or panics: the loop of `send` under one `catch_unwind`, rather
+    // than one per receiver. The common case is one stretch in which every
+    // receiver succeeds; anything else goes on out of line.
+    let first = catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)));
+    match first {
+        Ok(None) => Report::with_called(S::NAME, receivers),
+        stopped => send_robust_rest(signal, statics, cursor, stopped),
+    }
+}
+
+/// The rest of a robust send after a stretch stopped: records why, and runs
+/// the next stretch from the cursor, which already points past the receiver
+/// that stopped it.
+#[cold]
+#[inline(never)]
+fn send_robust_rest<'r, 'b, S: Signal>(
+    signal: &'b S,
+    statics: &Statics<S::__Handler>,
+    mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
+    mut stopped: std::thread::Result<Option<Stop<'r, 'b, S>>>,
+) -> Report {
+    let mut report = Report::new(S::NAME);
     // Receivers whose filter declined: reached, but not called.
     let mut declined = 0;
-    // The receivers run in stretches, each until one does not simply succeed
-    // or panics: the fast path is the loop of `send`, and one `catch_unwind`
-    // guards a whole stretch rather than each receiver. After a failure or a
-    // panic the next stretch resumes from the cursor, which already points
-    // past that receiver.
     loop {
-        let failure = match catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)))
-        {
+        match stopped {
             Ok(None) => break,
             Ok(Some((callee, step))) => match error_of(step) {
                 Some(error) => {
-                    Failure::error(callee.name(statics), cursor.reached() - declined - 1, error)
+                    let position = cursor.reached() - declined - 1;
+                    report.fail(Failure::error(callee.name(statics), position, error));
                 }
-                None => {
-                    declined += 1;
-                    continue;
-                }
+                None => declined += 1,
             },
             Err(payload) => match cursor.current() {
-                Some(callee) => Failure::panic(
-                    callee.name(statics),
-                    cursor.reached() - declined - 1,
-                    payload,
-                ),
+                Some(callee) => {
+                    let position = cursor.reached() - declined - 1;
+                    report.fail(Failure::panic(callee.name(statics), position, payload));
+                }
                 // Nothing but receivers runs inside the loop; a panic with no
                 // receiver running is not ours to swallow.
                 None => std::panic::resume_unwind(payload),
             },
-        };
-        record::<S>(&mut report, failure);
-    }
-    let called = cursor.reached() - declined;
-    match report {
-        Some(mut report) => {
-            report.set_called(called);
-            report
         }
-        None => Report::with_called(S::NAME, called),
+        stopped = catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)));
     }
+    report.set_called(cursor.reached() - declined);
+    report
 }
 
 /// Where a stretch of `send_robust` stopped: the receiver, and what it did.
@@ -229,14 +222,4 @@ fn run_until_fault<'r, 'b, S: Signal>(
         }
     }
     None
-}
-
-/// Records a failure of a robust send. Out of line, so that the loop stays
-/// small.
-#[cold]
-#[inline(never)]
-fn record<S: Signal>(report: &mut Option<Report>, failure: Failure) {
-    report
-        .get_or_insert_with(|| Report::new(S::NAME))
-        .fail(failure);
 }
