@@ -39,9 +39,26 @@ static SINK: AtomicU64 = AtomicU64::new(0);
 /// optimizer cannot see, stored into an atomic it cannot drop or merge.
 /// Nothing reads the sum back, so receivers do not wait on each other: a
 /// chain of dependent adds would hide the dispatch loop behind its latency.
+///
+/// `key` differs between receivers (see [`key`]), so that each receiver is a
+/// function of its own: identical bodies would be folded into one by the
+/// linker, and every indirect call would go to the same address.
 #[inline(always)]
-fn work(value: u64) {
-    SINK.store(black_box(value).wrapping_add(1), Ordering::Relaxed);
+fn work(value: u64, key: u64) {
+    SINK.store(black_box(value).wrapping_add(key), Ordering::Relaxed);
+}
+
+/// A constant per receiver name (FNV-1a of the name), the same in every
+/// variant.
+const fn key(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash = (hash ^ bytes[i] as u64).wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
 }
 
 /// What the baselines pass to their receivers: the same data as the signals.
@@ -137,15 +154,9 @@ static RAW64: [fn(&Payload)];
 macro_rules! signal_receivers {
     ($signal:ident, [$($name:ident)*]) => {
         $(
-            // `-> ()` works around a hygiene bug of `#[receiver]`: the shim
-            // names its parameter with the span of the return type (or, with
-            // none, of the function's name, which comes from outside this
-            // macro), so a receiver whose name is a `macro_rules!` argument
-            // does not compile without it.
-            #[allow(clippy::unused_unit)]
             #[signals_core::receiver(signal = crate::$signal)]
-            pub fn $name(signal: &crate::$signal) -> () {
-                work(signal.value)
+            pub fn $name(signal: &crate::$signal) {
+                work(signal.value, const { crate::key(stringify!($name)) })
             }
         )*
 
@@ -173,7 +184,8 @@ macro_rules! receivers {
                 use super::super::{work, Payload};
                 $(
                     #[linkme::distributed_slice(crate::$raw)]
-                    static $name: fn(&Payload) = |payload| work(payload.value);
+                    static $name: fn(&Payload) =
+                        |payload| work(payload.value, const { crate::key(stringify!($name)) });
                 )*
             }
 
@@ -181,7 +193,8 @@ macro_rules! receivers {
                 #[allow(unused_mut)]
                 let mut receivers: Vec<Boxed> = Vec::new();
                 $(
-                    let $name = |payload: &Payload| work(payload.value);
+                    let $name =
+                        |payload: &Payload| work(payload.value, const { crate::key(stringify!($name)) });
                     receivers.push(Box::new($name));
                 )*
                 receivers
@@ -191,7 +204,7 @@ macro_rules! receivers {
             pub fn connect_signals2(signal: &signals2::Signal<(u64,)>) {
                 use signals2::Connect1;
                 $(
-                    let $name = |value: u64| work(value);
+                    let $name = |value: u64| work(value, const { crate::key(stringify!($name)) });
                     signal.connect($name);
                 )*
             }
@@ -225,11 +238,9 @@ macro_rules! async_receivers {
         mod $module {
             use super::work;
             $(
-                // `-> ()`: see `signal_receivers!`.
-                #[allow(clippy::unused_unit)]
                 #[signals_core::receiver(signal = crate::$signal)]
-                pub async fn $name(signal: &crate::$signal) -> () {
-                    work(signal.value)
+                pub async fn $name(signal: &crate::$signal) {
+                    work(signal.value, const { crate::key(stringify!($name)) })
                 }
             )*
 
@@ -304,8 +315,8 @@ mod static_8_dynamic_2 {
 
     fn connect() -> [signals_core::Connection; 2] {
         [
-            Sig8Plus2::connect(|signal: &Sig8Plus2| work(signal.value)),
-            Sig8Plus2::connect(|signal: &Sig8Plus2| work(signal.value)),
+            Sig8Plus2::connect(|signal: &Sig8Plus2| work(signal.value, key("d0"))),
+            Sig8Plus2::connect(|signal: &Sig8Plus2| work(signal.value, key("d1"))),
         ]
     }
 
@@ -313,15 +324,15 @@ mod static_8_dynamic_2 {
     fn direct() {
         let signal = Sig8Plus2 { value: one() };
         set8_plus_2::direct(&signal);
-        work(signal.value);
-        work(signal.value);
+        work(signal.value, key("d0"));
+        work(signal.value, key("d1"));
     }
 
     #[divan::bench]
     fn rwlock_registry(bencher: Bencher) {
         let mut receivers = set8::boxed();
-        receivers.push(Box::new(|payload: &Payload| work(payload.value)));
-        receivers.push(Box::new(|payload: &Payload| work(payload.value)));
+        receivers.push(Box::new(|payload: &Payload| work(payload.value, key("d0"))));
+        receivers.push(Box::new(|payload: &Payload| work(payload.value, key("d1"))));
         let registry = RwLock::new(receivers);
         bencher.bench_local(|| call_registry(&registry));
     }
@@ -331,8 +342,8 @@ mod static_8_dynamic_2 {
         use signals2::Connect1;
         let signal = signals2::Signal::<(u64,)>::new();
         set8::connect_signals2(&signal);
-        signal.connect(|value: u64| work(value));
-        signal.connect(|value: u64| work(value));
+        signal.connect(|value: u64| work(value, key("d0")));
+        signal.connect(|value: u64| work(value, key("d1")));
         bencher.bench_local(|| emit_signals2(&signal));
     }
 
