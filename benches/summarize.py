@@ -17,29 +17,46 @@ import sys
 
 UNITS = {"ps": 1e-3, "ns": 1.0, "µs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}
 
-SYNC_GROUPS = ["receivers_00", "receivers_01", "receivers_08", "receivers_64", "static_8_dynamic_2"]
+SYNC_GROUPS = [
+    "receivers_00",
+    "receivers_01",
+    "receivers_08",
+    "receivers_64",
+    "static_8_dynamic_2",
+    "static_8_dynamic_2_x2",
+]
 SYNC_ROWS = ["direct", "linkme_slice", "rwlock_registry", "signals2", "send", "send_robust"]
 ASYNC_GROUPS = ["async_sync_only_8", "async_8"]
 ASYNC_ROWS = ["direct", "send_async", "send_robust_async"]
 
 
 def parse(path):
-    """{(group, row): {"median": ns, "allocs": n}} from divan's tree output."""
+    """{(group, row): {"median": ns, "allocs": n}} from divan's tree output.
+
+    A benchmark run on several thread counts has a child row per count
+    ("t=2"); its rows go to the group "<group>_x<count>" (t=1 stays in the
+    group itself)."""
     rows = {}
-    group = None
+    stack = []
     last = None
     section = None
     with open(path, encoding="utf-8") as lines:
         for line in lines:
-            match = re.match(r"^[│ ]*[├╰]─ (\S+)\s+(.*)$", line)
+            match = re.match(r"^([│ ]*)[├╰]─ (\S+)\s+(.*)$", line)
             if match:
-                name, rest = match.groups()
+                indent, name, rest = match.groups()
+                depth = len(indent) // 3
+                del stack[depth:]
+                stack.append(name)
                 cells = [c.strip() for c in rest.split("│")]
                 if not cells[0]:
-                    group = name
                     continue
+                group, row = stack[0], stack[1]
+                threads = re.fullmatch(r"t=(\d+)", name)
+                if threads and threads.group(1) != "1":
+                    group = f"{group}_x{threads.group(1)}"
                 value, unit = cells[2].split()
-                last = (group, name)
+                last = (group, row)
                 rows[last] = {"median": float(value) * UNITS[unit], "allocs": 0.0}
                 section = None
                 continue
