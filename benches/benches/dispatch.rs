@@ -15,10 +15,10 @@
 //!
 //! Run with `cargo bench -p signals-benches --bench dispatch`.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
-use std::cell::Cell;
 use std::sync::RwLock;
 use std::task::{Context, Poll, Waker};
 

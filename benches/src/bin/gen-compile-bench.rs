@@ -60,7 +60,10 @@ fn write_crate(dir: &Path, manifest: &str, flavour: &dyn Flavour) {
     );
     for signal in 0..SIGNALS {
         writeln!(main, "mod s{signal:03};").unwrap();
-        write(&src.join(format!("s{signal:03}.rs")), &flavour.module(signal));
+        write(
+            &src.join(format!("s{signal:03}.rs")),
+            &flavour.module(signal),
+        );
     }
     main.push_str("\nfn main() {\n");
     for signal in 0..SIGNALS {
