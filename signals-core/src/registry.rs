@@ -12,7 +12,13 @@
 //! Writers (connect, disconnect) serialise on a per-signal mutex, build a new
 //! list, swap it in, and drop the old one after unlocking, so that a closure
 //! whose drop disconnects something else cannot deadlock.
+//!
+//! Everything generic over the signal is kept small: code generic over a
+//! signal is compiled once per signal, so sorting, introspection and the
+//! lock-free swap work on types that are the same for every signal
+//! ([`Meta`], [`DynMeta`], [`Erased`]) and are compiled once.
 
+use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -24,22 +30,24 @@ use crate::receiver::{Kind, Location, ReceiverInfo, ReceiverName, StaticReceiver
 
 /// One run-time receiver.
 pub(crate) struct DynEntry<D: ?Sized> {
+    pub(crate) meta: DynMeta,
+    pub(crate) handler: Arc<D>,
+}
+
+/// What is known about a run-time receiver besides its closure.
+#[derive(Clone)]
+pub(crate) struct DynMeta {
     id: u64,
-    pub(crate) order: i32,
+    order: i32,
     pub(crate) name: Arc<str>,
     location: Location,
     is_async: bool,
-    pub(crate) handler: Arc<D>,
 }
 
 impl<D: ?Sized> Clone for DynEntry<D> {
     fn clone(&self) -> Self {
         DynEntry {
-            id: self.id,
-            order: self.order,
-            name: Arc::clone(&self.name),
-            location: self.location,
-            is_async: self.is_async,
+            meta: self.meta.clone(),
             handler: Arc::clone(&self.handler),
         }
     }
@@ -60,29 +68,29 @@ pub(crate) enum Planned<H: 'static, D: ?Sized> {
 }
 
 impl<H: Copy + 'static, D: ?Sized> DynList<H, D> {
-    /// The list of `entries`, which are sorted by (order, connect order);
-    /// `None` if there are none.
-    fn new(entries: Vec<DynEntry<D>>, statics: &'static Statics<H>) -> Option<Arc<Self>> {
+    /// The list of `entries`, which are sorted by (order, connect order),
+    /// erased for the swap; `None` if there are none.
+    fn erased(entries: Vec<DynEntry<D>>, statics: &'static Statics<H>) -> Option<Arc<Erased>>
+    where
+        H: Send + Sync,
+        D: Send + Sync + 'static,
+    {
         if entries.is_empty() {
             return None;
         }
         // Ascending order; at equal order, static receivers first.
         let mut plan = Vec::with_capacity(statics.len() + entries.len());
-        let mut handlers = statics
-            .handlers
-            .iter()
-            .zip(statics.records.iter())
-            .peekable();
+        let mut handlers = statics.handlers.iter().zip(statics.meta.iter()).peekable();
         for entry in entries {
-            while let Some((handler, _)) = handlers.next_if(|(_, r)| r.order <= entry.order) {
+            while let Some((handler, _)) = handlers.next_if(|(_, r)| r.order <= entry.meta.order) {
                 plan.push(Planned::Static(handler));
             }
             plan.push(Planned::Dynamic(entry));
         }
         plan.extend(handlers.map(|(handler, _)| Planned::Static(handler)));
-        Some(Arc::new(DynList {
+        Some(Arc::new(Erased(Box::new(DynList {
             plan: plan.into_boxed_slice(),
-        }))
+        }))))
     }
 
     /// The run-time receivers, in call order.
@@ -129,10 +137,13 @@ impl<D: ?Sized> DynReceiver<D> {
 pub struct Registry<H: 'static, D: ?Sized + 'static> {
     collect: fn() -> Vec<&'static StaticReceiver<H>>,
     statics: OnceLock<Statics<H>>,
-    dynamic: ArcSwapOption<DynList<H, D>>,
+    /// A `DynList<H, D>`, behind a type that is the same for every signal.
+    dynamic: ArcSwapOption<Erased>,
     dynamic_len: AtomicUsize,
     writer: Mutex<()>,
     next_id: AtomicU64,
+    /// The run-time handler type, which only the erased list holds.
+    run_time: PhantomData<fn(&D)>,
 }
 
 impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registry<H, D> {
@@ -146,14 +157,14 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
             dynamic_len: AtomicUsize::new(0),
             writer: Mutex::new(()),
             next_id: AtomicU64::new(0),
+            run_time: PhantomData,
         }
     }
 
     /// The static receivers in call order, sorted on first use.
     #[inline]
     pub(crate) fn statics(&self) -> &Statics<H> {
-        self.statics
-            .get_or_init(|| Statics::sorted((self.collect)().into_iter().copied().collect()))
+        self.statics.get_or_init(|| Statics::new(&(self.collect)()))
     }
 
     /// The static receivers, when no run-time receiver is connected: all a
@@ -178,6 +189,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
         Snapshot {
             statics: self.statics(),
             dynamic,
+            signal: PhantomData,
         }
     }
 
@@ -194,6 +206,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
         OwnedSnapshot {
             statics: self.statics(),
             dynamic,
+            signal: PhantomData,
         }
     }
 
@@ -203,52 +216,42 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
 
     pub(crate) fn infos(&self) -> Vec<ReceiverInfo> {
         let snapshot = self.snapshot();
-        let mut infos = Vec::new();
+        // A loop rather than `collect`: as little code per signal as can be.
+        let mut metas = Vec::new();
         for callee in snapshot.cursor() {
-            infos.push(match callee {
-                Callee::Static(slot) => {
-                    let r = snapshot.statics.record(slot);
-                    ReceiverInfo {
-                        name: r.name.into(),
-                        module_path: Some(r.module_path),
-                        order: r.order,
-                        location: r.location,
-                        kind: Kind::Static,
-                        is_async: r.is_async,
-                    }
-                }
-                Callee::Dynamic(e) => ReceiverInfo {
-                    name: e.name.to_string().into(),
-                    module_path: None,
-                    order: e.order,
-                    location: e.location,
-                    kind: Kind::Dynamic,
-                    is_async: e.is_async,
-                },
+            metas.push(match callee {
+                Callee::Static(slot) => MetaRef::Static(snapshot.statics.meta_of(slot)),
+                Callee::Dynamic(entry) => MetaRef::Dynamic(&entry.meta),
             });
         }
-        infos
+        infos(&metas)
     }
 
     /// Adds a run-time receiver after every receiver of lower or equal order.
     pub fn connect(&'static self, receiver: DynReceiver<D>) -> Connection {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let entry = DynEntry {
-            id,
-            order: receiver.order,
-            name: receiver.name,
-            location: receiver.location,
-            is_async: receiver.is_async,
+            meta: DynMeta {
+                id,
+                order: receiver.order,
+                name: receiver.name,
+                location: receiver.location,
+                is_async: receiver.is_async,
+            },
             handler: receiver.handler,
         };
         let old = {
             let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
             let old = self.dynamic.load_full();
-            let mut entries: Vec<_> = old.iter().flat_map(|l| l.entries()).cloned().collect();
-            let at = entries.partition_point(|e| e.order <= entry.order);
+            let mut entries: Vec<_> = old
+                .iter()
+                .flat_map(|l| l.get::<H, D>().entries())
+                .cloned()
+                .collect();
+            let at = entries.partition_point(|e| e.meta.order <= entry.meta.order);
             entries.insert(at, entry);
             let len = entries.len();
-            self.dynamic.store(DynList::new(entries, self.statics()));
+            self.dynamic.store(DynList::erased(entries, self.statics()));
             self.dynamic_len.store(len, Ordering::Release);
             old
         };
@@ -267,12 +270,17 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Disconn
             let Some(list) = old.as_ref() else {
                 return false;
             };
-            if !list.entries().any(|e| e.id == id) {
+            let list = list.get::<H, D>();
+            if !list.entries().any(|e| e.meta.id == id) {
                 return false;
             }
-            let entries: Vec<_> = list.entries().filter(|e| e.id != id).cloned().collect();
+            let entries: Vec<_> = list
+                .entries()
+                .filter(|e| e.meta.id != id)
+                .cloned()
+                .collect();
             let len = entries.len();
-            self.dynamic.store(DynList::new(entries, self.statics()));
+            self.dynamic.store(DynList::erased(entries, self.statics()));
             self.dynamic_len.store(len, Ordering::Release);
             old
         };
@@ -285,24 +293,51 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Disconn
 
 /// The static receivers of one signal, in call order.
 ///
-/// The handlers are kept apart from the records, contiguous, so that a send
-/// walks a slice of function pointers exactly as a hand-written linkme slice
-/// does. The records (names, orders) are read only when a receiver fails, when
-/// run-time receivers must be merged in, and by introspection.
+/// The handlers are kept apart from what else is known about each receiver,
+/// contiguous, so that a send walks a slice of function pointers exactly as a
+/// hand-written linkme slice does. The rest ([`Meta`], the same type for every
+/// signal) is read only when a receiver fails, when run-time receivers are
+/// merged in, and by introspection.
 pub(crate) struct Statics<H: 'static> {
-    handlers: Box<[H]>,
-    records: Box<[StaticReceiver<H>]>,
+    handlers: Vec<H>,
+    meta: Box<[Meta]>,
+}
+
+/// What is known about a static receiver besides its handler.
+#[derive(Clone, Copy)]
+pub(crate) struct Meta {
+    pub(crate) name: &'static str,
+    module_path: &'static str,
+    order: i32,
+    location: Location,
+    is_async: bool,
 }
 
 impl<H: Copy + 'static> Statics<H> {
-    fn sorted(mut records: Vec<StaticReceiver<H>>) -> Self {
-        // The link order differs between builds, platforms and backends;
-        // this key does not. Location breaks ties between equal names.
-        records.sort_by(|a, b| (a.order, a.name, a.location).cmp(&(b.order, b.name, b.location)));
-        Statics {
-            handlers: records.iter().map(|r| r.handler).collect(),
-            records: records.into_boxed_slice(),
+    // Index loops and pushes: in an unoptimized build every generic helper
+    // (iterators, `collect`) would be compiled again for each signal.
+    fn new(records: &[&'static StaticReceiver<H>]) -> Self {
+        let mut meta = Vec::with_capacity(records.len());
+        let mut i = 0;
+        while i < records.len() {
+            let r = records[i];
+            meta.push(Meta {
+                name: r.name,
+                module_path: r.module_path,
+                order: r.order,
+                location: r.location,
+                is_async: r.is_async,
+            });
+            i += 1;
         }
+        let (order, meta) = sorted(meta);
+        let mut handlers = Vec::with_capacity(order.len());
+        let mut i = 0;
+        while i < order.len() {
+            handlers.push(records[order[i]].handler);
+            i += 1;
+        }
+        Statics { handlers, meta }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -319,27 +354,83 @@ impl<H: Copy + 'static> Statics<H> {
         StaticCursor::new(self)
     }
 
-    /// The record of the receiver whose handler is `slot`, an element of
-    /// `handlers`. The send loops carry that reference rather than an index,
-    /// which they would have to keep alive across every call.
-    fn record(&self, slot: &H) -> &StaticReceiver<H> {
+    /// What is known about the receiver whose handler is `slot`, an element
+    /// of `handlers`. The send loops carry that reference rather than an
+    /// index, which they would have to keep alive across every call.
+    pub(crate) fn meta_of(&self, slot: &H) -> &Meta {
         let offset = slot as *const H as usize - self.handlers.as_ptr() as usize;
-        &self.records[offset / std::mem::size_of::<H>().max(1)]
+        &self.meta[offset / std::mem::size_of::<H>().max(1)]
     }
+}
+
+/// The call order of the static receivers, and their `Meta` in that order.
+/// Not generic, so compiled once rather than once per signal.
+fn sorted(mut meta: Vec<Meta>) -> (Vec<usize>, Box<[Meta]>) {
+    let mut order: Vec<usize> = (0..meta.len()).collect();
+    // The link order differs between builds, platforms and backends; this
+    // key does not. Location breaks ties between equal names.
+    order.sort_by_key(|&i| (meta[i].order, meta[i].name, meta[i].location));
+    let sorted = order.iter().map(|&i| meta[i]).collect();
+    meta.clear();
+    (order, sorted)
+}
+
+/// A [`DynList`] of any signal: what the lock-free swap holds, so that its
+/// code is compiled once rather than once per signal.
+pub(crate) struct Erased(Box<dyn Any + Send + Sync>);
+
+impl Erased {
+    /// The list, typed again. Each registry only ever stores its own type.
+    fn get<H: 'static, D: ?Sized + 'static>(&self) -> &DynList<H, D> {
+        match self.0.downcast_ref() {
+            Some(list) => list,
+            None => unreachable!("a registry holds the run-time receivers of its own signal"),
+        }
+    }
+}
+
+/// One receiver's description, as introspection reads it.
+enum MetaRef<'r> {
+    Static(&'r Meta),
+    Dynamic(&'r DynMeta),
+}
+
+/// Not generic, so compiled once rather than once per signal.
+fn infos(metas: &[MetaRef<'_>]) -> Vec<ReceiverInfo> {
+    metas
+        .iter()
+        .map(|meta| match meta {
+            MetaRef::Static(m) => ReceiverInfo {
+                name: m.name.into(),
+                module_path: Some(m.module_path),
+                order: m.order,
+                location: m.location,
+                kind: Kind::Static,
+                is_async: m.is_async,
+            },
+            MetaRef::Dynamic(m) => ReceiverInfo {
+                name: m.name.to_string().into(),
+                module_path: None,
+                order: m.order,
+                location: m.location,
+                kind: Kind::Dynamic,
+                is_async: m.is_async,
+            },
+        })
+        .collect()
 }
 
 /// The receivers one dispatch calls, fixed when it starts.
 pub(crate) struct Snapshot<'r, H: 'static, D: ?Sized + 'static> {
     statics: &'r Statics<H>,
-    dynamic: Option<Loaded<H, D>>,
+    dynamic: Option<Guard<Option<Arc<Erased>>>>,
+    signal: PhantomData<&'r D>,
 }
-
-/// The run-time receivers as a snapshot holds them while it lives.
-type Loaded<H, D> = Guard<Option<Arc<DynList<H, D>>>>;
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> Snapshot<'r, H, D> {
     fn dynamic(&self) -> Option<&DynList<H, D>> {
-        self.dynamic.as_ref().and_then(|guard| guard.as_deref())
+        let list = self.dynamic.as_ref()?.as_deref()?;
+        Some(list.get())
     }
 
     pub(crate) fn statics(&self) -> &'r Statics<H> {
@@ -359,7 +450,8 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Snapshot<'r, H, D> {
 /// The receivers one async dispatch calls, fixed when it starts.
 pub(crate) struct OwnedSnapshot<'r, H: 'static, D: ?Sized + 'static> {
     statics: &'r Statics<H>,
-    dynamic: Option<Arc<DynList<H, D>>>,
+    dynamic: Option<Arc<Erased>>,
+    signal: PhantomData<&'r D>,
 }
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> OwnedSnapshot<'r, H, D> {
@@ -367,15 +459,17 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> OwnedSnapshot<'r, H, D> {
         self.statics
     }
 
+    fn dynamic(&self) -> Option<&DynList<H, D>> {
+        Some(self.dynamic.as_deref()?.get())
+    }
+
     pub(crate) fn len(&self) -> usize {
-        self.dynamic
-            .as_ref()
-            .map_or(self.statics.len(), |l| l.plan.len())
+        self.dynamic().map_or(self.statics.len(), |l| l.plan.len())
     }
 
     /// Every receiver, static and run-time, in call order.
     pub(crate) fn cursor(&self) -> Cursor<'_, H, D> {
-        Cursor::new(self.statics, self.dynamic.as_deref())
+        Cursor::new(self.statics, self.dynamic())
     }
 }
 
@@ -397,8 +491,8 @@ impl<H: Copy + 'static, D: ?Sized + 'static> Callee<'_, H, D> {
     /// The receiver's name; `statics` are those of the snapshot it came from.
     pub(crate) fn name(self, statics: &Statics<H>) -> ReceiverName {
         match self {
-            Callee::Static(slot) => ReceiverName::Static(statics.record(slot).name),
-            Callee::Dynamic(e) => ReceiverName::Shared(Arc::clone(&e.name)),
+            Callee::Static(slot) => ReceiverName::Static(statics.meta_of(slot).name),
+            Callee::Dynamic(e) => ReceiverName::Shared(Arc::clone(&e.meta.name)),
         }
     }
 }

@@ -25,6 +25,9 @@ pub type BoxFuture<'b> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Sen
 pub struct Step<'b>(Option<Box<dyn Fault<'b>>>);
 
 impl<'b> Step<'b> {
+    /// A synchronous receiver that returns `()` ran.
+    pub const DONE: Self = Step(None);
+
     /// A synchronous receiver ran; `outcome` is what it returned.
     #[inline(always)]
     pub fn done(outcome: Result<(), BoxError>) -> Self {

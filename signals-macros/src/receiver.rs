@@ -239,7 +239,7 @@ fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> Tok
     } else if returns_unit {
         quote! {
             #ident(#param_local);
-            #private::Step::done(#ok)
+            #private::Step::DONE
         }
     } else {
         let param_local = local("__signals_param", ret_span);
