@@ -13,7 +13,10 @@
 //! The global allocator is divan's `AllocProfiler`, so every row also shows
 //! the heap allocations per iteration (none is shown when there are none).
 //!
-//! Run with `cargo bench -p signals-benches --bench dispatch`.
+//! Run with `cargo bench -p signals-benches --bench dispatch -- --min-time 0.2`
+//! (divan's default of about a millisecond per benchmark is at the mercy of
+//! whatever else the machine does), several times, and summarize with
+//! `python3 benches/summarize.py <outputs>`; see BENCHMARKS.md.
 
 use std::cell::Cell;
 use std::future::Future;
