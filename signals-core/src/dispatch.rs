@@ -65,12 +65,8 @@ fn send_merged<S: Signal>(signal: &S) -> Result<(), SendError> {
     let snapshot = S::__registry().snapshot();
     // One loop over either cursor: a second, specialised loop measured no
     // faster, and would be compiled once more per signal.
-    send_in(
-        signal,
-        snapshot.statics(),
-        snapshot.len(),
-        snapshot.cursor(),
-    )
+    let cursor = snapshot.cursor();
+    send_in(signal, snapshot.statics(), cursor.receivers(), cursor)
 }
 
 /// The loop of `send`.
@@ -135,12 +131,8 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
 #[inline(never)]
 fn send_robust_merged<S: Signal>(signal: &S) -> Report {
     let snapshot = S::__registry().snapshot();
-    send_robust_in(
-        signal,
-        snapshot.statics(),
-        snapshot.len(),
-        snapshot.cursor(),
-    )
+    let cursor = snapshot.cursor();
+    send_robust_in(signal, snapshot.statics(), cursor.receivers(), cursor)
 }
 
 /// The loop of `send_robust`.

@@ -437,11 +437,8 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Snapshot<'r, H, D> {
         self.statics
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.dynamic().map_or(self.statics.len(), |l| l.plan.len())
-    }
-
-    /// Every receiver, static and run-time, in call order.
+    /// Every receiver, static and run-time, in call order. (Each call
+    /// downcasts the run-time list: take one cursor per send.)
     pub(crate) fn cursor(&self) -> Cursor<'_, H, D> {
         Cursor::new(self.statics, self.dynamic())
     }
@@ -600,6 +597,14 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Cursor<'r, H, D> {
                 next: 0,
             }),
             None => Cursor::Static(StaticCursor::new(statics)),
+        }
+    }
+
+    /// How many receivers the walk yields in all.
+    pub(crate) fn receivers(&self) -> usize {
+        match self {
+            Cursor::Static(cursor) => cursor.all.len(),
+            Cursor::Plan(cursor) => cursor.plan.len(),
         }
     }
 }
