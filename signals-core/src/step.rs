@@ -18,8 +18,8 @@ use crate::outcome::BoxError;
 pub type BoxFuture<'b> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'b>>;
 
 /// What calling one receiver produced. Not public API: the code the macros
-/// generate builds it with [`done`](Step::done), [`skipped`](Step::skipped)
-/// and [`pending`](Step::pending).
+/// generate builds it with [`DONE`](Step::DONE), [`done`](Step::done),
+/// [`skipped`](Step::skipped) and [`pending`](Step::pending).
 #[doc(hidden)]
 #[must_use]
 pub struct Step<'b>(Option<Box<dyn Fault<'b>>>);
