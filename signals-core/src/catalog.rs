@@ -100,6 +100,20 @@ impl Catalog {
         self.entries.is_empty()
     }
 
+    /// Names that more than one signal claims. `Signal::NAME` must be unique
+    /// in a binary, but two crates can each write the same
+    /// `#[signal(name = "...")]`; the catalog is where that shows.
+    pub fn duplicate_names(&self) -> Vec<&'static str> {
+        let mut duplicates: Vec<&'static str> = self
+            .entries
+            .windows(2)
+            .filter(|pair| pair[0].name() == pair[1].name())
+            .map(|pair| pair[0].name())
+            .collect();
+        duplicates.dedup();
+        duplicates
+    }
+
     /// The signal with this name.
     pub fn get(&self, name: &str) -> Option<&CatalogEntry> {
         self.entries.iter().find(|entry| entry.name() == name)
@@ -250,6 +264,12 @@ impl fmt::Display for Catalog {
             "{} signal(s) linked into this binary",
             self.entries.len()
         )?;
+        for name in self.duplicate_names() {
+            writeln!(
+                f,
+                "warning: more than one signal is named `{name}`; names must be unique"
+            )?;
+        }
         for entry in &self.entries {
             writeln!(f)?;
             write!(f, "{entry}")?;

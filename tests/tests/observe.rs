@@ -304,3 +304,27 @@ fn filters_skip_and_admit_as_the_predicate_says() {
     assert_eq!(orders.load(Ordering::SeqCst), 1);
     assert_eq!(ALL.load(Ordering::SeqCst), 4);
 }
+
+mod clash {
+    use super::*;
+
+    /// One signal that claims a name.
+    #[signal(name = "observe.clash")]
+    pub struct First {}
+
+    /// Another signal that claims the same name by mistake.
+    #[signal(name = "observe.clash")]
+    pub struct Second {}
+}
+
+#[test]
+fn the_catalog_shows_two_signals_claiming_one_name() {
+    let catalog = catalog();
+    assert_eq!(catalog.duplicate_names(), ["observe.clash"]);
+    assert!(catalog
+        .to_string()
+        .contains("warning: more than one signal is named `observe.clash`"));
+    // Each still dispatches to its own receivers.
+    assert_eq!(clash::First::receivers().len(), 0);
+    clash::Second {}.send().unwrap();
+}
