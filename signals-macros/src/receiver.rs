@@ -3,13 +3,44 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
+use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::{Error, FnArg, GenericParam, ItemFn, Path, ReturnType, Type};
+use syn::{Attribute, Error, FnArg, GenericParam, Path, ReturnType, Signature, Type, Visibility};
 
 use crate::attr::{Errors, ReceiverArgs};
 
+/// A function as `#[receiver]` needs it: the signature parsed, the body
+/// left as tokens. The body is never parsed: a syntax error in it is rustc's
+/// to report, once, when the function is emitted as written, and it is no
+/// reason to say that this is not a function.
+struct ReceiverFn {
+    sig: Signature,
+    /// The item exactly as the user wrote it.
+    tokens: TokenStream,
+}
+
+impl Parse for ReceiverFn {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let tokens = input.fork().parse::<TokenStream>()?;
+        input.call(Attribute::parse_outer)?;
+        input.parse::<Visibility>()?;
+        let sig: Signature = input.parse()?;
+        let body: proc_macro2::Group = input.parse()?;
+        if body.delimiter() != proc_macro2::Delimiter::Brace || !input.is_empty() {
+            return Err(input.error("expected a function body"));
+        }
+        Ok(ReceiverFn { sig, tokens })
+    }
+}
+
+impl ToTokens for ReceiverFn {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.tokens.clone());
+    }
+}
+
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
-    let function: ItemFn = match syn::parse2(input.clone()) {
+    let function: ReceiverFn = match syn::parse2(input.clone()) {
         Ok(function) => function,
         Err(_) => {
             let error = Error::new(
@@ -49,7 +80,7 @@ struct Checked<'f> {
     param: &'f Type,
 }
 
-fn check<'f>(args: &'f ReceiverArgs, function: &'f ItemFn) -> syn::Result<Checked<'f>> {
+fn check<'f>(args: &'f ReceiverArgs, function: &'f ReceiverFn) -> syn::Result<Checked<'f>> {
     let mut errors = Errors::default();
     let sig = &function.sig;
     if args.signal.is_none() {
@@ -145,7 +176,7 @@ fn check<'f>(args: &'f ReceiverArgs, function: &'f ItemFn) -> syn::Result<Checke
     }
 }
 
-fn generate(args: &ReceiverArgs, function: &ItemFn, checked: Checked<'_>) -> TokenStream {
+fn generate(args: &ReceiverArgs, function: &ReceiverFn, checked: Checked<'_>) -> TokenStream {
     let krate: Path = args
         .krate
         .clone()
