@@ -134,6 +134,7 @@ mod catalog;
 mod connection;
 mod dispatch;
 mod dispatch_async;
+mod handler;
 mod observe;
 mod outcome;
 mod receiver;

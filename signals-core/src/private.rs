@@ -8,6 +8,9 @@ crate::linkme_targets! {
     pub use crate::catalog::SIGNALS;
 }
 pub use crate::connection::Connection;
+#[cfg(feature = "testing")]
+pub use crate::handler::Project;
+pub use crate::handler::{Async, Call, Filtered, Plain};
 pub use crate::outcome::{BoxError, IntoOutcome};
 pub use crate::receiver::{Location, StaticReceiver};
 pub use crate::registry::{DynReceiver, Registry};
@@ -162,6 +165,18 @@ impl<S> SameSignal<S> for S {
 /// registered for a signal that is not `#[signal(async)]`.
 #[inline(always)]
 pub fn assert_async_signal<S: AsyncSignal>() {}
+
+/// Connects a run-time receiver: the body of every generated `connect*`
+/// method, which wraps the user's closure in a [`Call`] type.
+#[track_caller]
+pub fn connect<S: Signal>(
+    options: ConnectOptions,
+    default_name: &'static str,
+    is_async: bool,
+    handler: Arc<S::__Dyn>,
+) -> Connection {
+    S::__registry().connect(dyn_receiver(options, default_name, is_async, handler))
+}
 
 /// The run-time receiver a generated `connect` builds.
 #[track_caller]

@@ -102,7 +102,13 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
         quote!(#ident<#(#lifetimes),*>)
     };
     let handler = quote!(for<#(#lifetimes,)* #b> fn(&#b #ty) -> #private::Step<#b>);
-    let dyn_handler = quote!(dyn for<#(#lifetimes,)* #b> ::core::ops::Fn(&#b #ty) -> #private::Step<#b> + ::core::marker::Send + ::core::marker::Sync);
+    let binder = if lifetimes.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(for<#(#lifetimes),*>)
+    };
+    let dyn_handler =
+        quote!(dyn #binder #private::Call<#ty> + ::core::marker::Send + ::core::marker::Sync);
     let fn_bound = |ret: TokenStream| quote!(for<#(#lifetimes,)* #b> ::core::ops::Fn(&#b #ty) -> #ret + ::core::marker::Send + ::core::marker::Sync + 'static);
 
     let slice = format_ident!("__SIGNALS_SLICE_{:016x}", seed);
@@ -198,7 +204,6 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
         }
     };
     let sync_bound = fn_bound(quote!(__R));
-    let step_bound = fn_bound(quote!(#private::Step<#b>));
     let connect = quote_spanned! {ident.span()=>
         /// Connects a receiver at run time, at order 0. It stays connected
         /// until the returned [`Connection`](#krate::Connection) is dropped.
@@ -218,27 +223,8 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
             __F: #sync_bound,
             __R: #krate::IntoOutcome,
         {
-            let handler = Self::__signals_handler(move |signal| {
-                #private::Step::done(#private::into_outcome(receiver(signal)))
-            });
-            Self::__signals_connect(options, ::core::any::type_name::<__F>(), false, handler)
-        }
-
-        /// The run-time handler of a closure, boxed as the registry keeps it;
-        /// its bound gives the closure its higher-ranked signature.
-        fn __signals_handler<__H: #step_bound>(handler: __H) -> #private::Arc<#dyn_handler> {
-            #private::Arc::new(handler)
-        }
-
-        #[track_caller]
-        fn __signals_connect(
-            options: #krate::ConnectOptions,
-            name: &'static str,
-            is_async: bool,
-            handler: #private::Arc<#dyn_handler>,
-        ) -> #krate::Connection {
-            let registry = <Self as #krate::Signal>::__registry();
-            registry.connect(#private::dyn_receiver(options, name, is_async, handler))
+            let name = ::core::any::type_name::<__F>();
+            #private::connect::<Self>(options, name, false, #private::Arc::new(#private::Plain::new(receiver)))
         }
     };
     let filter_bound = fn_bound(quote!(bool));
@@ -252,15 +238,9 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
             __F: #sync_bound,
             __R: #krate::IntoOutcome,
         {
-            let handler = Self::__signals_handler(move |signal| {
-                if filter(signal) {
-                    #private::Step::done(#private::into_outcome(receiver(signal)))
-                } else {
-                    #private::Step::skipped()
-                }
-            });
             let name = ::core::any::type_name::<__F>();
-            Self::__signals_connect(#krate::ConnectOptions::new(), name, false, handler)
+            let handler = #private::Filtered::new(filter, receiver);
+            #private::connect::<Self>(#krate::ConnectOptions::new(), name, false, #private::Arc::new(handler))
         }
     };
     let record_bound = fn_bound(quote!(__T));
@@ -295,13 +275,8 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
                     __F: #record_bound,
                 {
                     let values = #private::Arc::new(#private::Mutex::new(#private::Vec::new()));
-                    let sink = #private::Arc::clone(&values);
-                    let handler = Self::__signals_handler(move |signal| {
-                        let value = projection(signal);
-                        sink.lock().unwrap_or_else(::std::sync::PoisonError::into_inner).push(value);
-                        #private::Step::skipped()
-                    });
-                    #krate::testing::__record::<Self, __T>(values, handler, all_threads)
+                    let handler = #private::Project::<__F, __T>::new(projection, #private::Arc::clone(&values));
+                    #krate::testing::__record::<Self, __T>(values, #private::Arc::new(handler), all_threads)
                 }
 
                 /// Mutes this signal's receivers on the current thread while
@@ -343,13 +318,9 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
                 __Fut: #private::Future<Output = __R> + ::core::marker::Send + 'static,
                 __R: #krate::IntoOutcome,
             {
-                let handler = Self::__signals_handler(move |signal| {
-                    let future = receiver(signal);
-                    #private::Step::pending(async move {
-                        #private::into_outcome(future.await)
-                    })
-                });
-                Self::__signals_connect(options, ::core::any::type_name::<__F>(), true, handler)
+                let name = ::core::any::type_name::<__F>();
+                let handler = #private::Async::new(receiver);
+                #private::connect::<Self>(options, name, true, #private::Arc::new(handler))
             }
         }
     } else {
@@ -427,7 +398,7 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
 
             #[inline(always)]
             fn __call_dyn<#b>(handler: &Self::__Dyn, signal: &#b Self) -> #private::Step<#b> {
-                handler(signal)
+                #private::Call::call(handler, signal)
             }
         }
 
