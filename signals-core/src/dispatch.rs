@@ -2,6 +2,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::handler::Call;
 use crate::observe;
 use crate::outcome::{BoxError, Failure, Report, SendError};
 use crate::receiver::ReceiverName;
@@ -17,7 +18,7 @@ pub(crate) fn call<'b, S: Signal>(
 ) -> Step<'b> {
     match callee {
         Callee::Static(handler) => S::__call(*handler, signal),
-        Callee::Dynamic(e) => S::__call_dyn(&e.handler, signal),
+        Callee::Dynamic(e) => e.handler.call(signal),
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::future::Future;
 
-use crate::outcome::{BoxError, IntoOutcome};
+use crate::outcome::IntoOutcome;
 use crate::step::Step;
 
 /// A run-time receiver of signal `S`. The run-time handler type of a signal
@@ -18,10 +18,6 @@ use crate::step::Step;
 pub trait Call<S: ?Sized>: Send + Sync {
     /// Runs the receiver for one send.
     fn call<'b>(&self, signal: &'b S) -> Step<'b>;
-}
-
-fn outcome<R: IntoOutcome>(value: R) -> Result<(), BoxError> {
-    value.into_outcome()
 }
 
 /// A closure returning `()` or `Result<(), E>`: `S::connect`,
@@ -45,7 +41,7 @@ where
 {
     #[inline]
     fn call<'b>(&self, signal: &'b S) -> Step<'b> {
-        Step::done(outcome((self.receiver)(signal)))
+        Step::done((self.receiver)(signal).into_outcome())
     }
 }
 
@@ -105,7 +101,7 @@ where
 {
     fn call<'b>(&self, signal: &'b S) -> Step<'b> {
         let future = (self.receiver)(signal);
-        Step::pending(async move { outcome(future.await) })
+        Step::pending(async move { future.await.into_outcome() })
     }
 }
 
@@ -121,8 +117,16 @@ pub struct Project<F, T> {
 #[cfg(feature = "testing")]
 impl<F, T> Project<F, T> {
     #[inline]
-    pub fn new(projection: F, sink: std::sync::Arc<std::sync::Mutex<Vec<T>>>) -> Self {
-        Project { projection, sink }
+    pub fn new(projection: F) -> Self {
+        Project {
+            projection,
+            sink: std::sync::Arc::default(),
+        }
+    }
+
+    /// The values it pushes, shared with the recording.
+    pub fn sink(&self) -> std::sync::Arc<std::sync::Mutex<Vec<T>>> {
+        std::sync::Arc::clone(&self.sink)
     }
 }
 

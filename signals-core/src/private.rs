@@ -81,8 +81,6 @@ macro_rules! __if_testing {
 pub use crate::{
     __if_inventory as if_inventory, __if_linkme as if_linkme, __if_testing as if_testing,
 };
-#[cfg(feature = "testing")]
-pub use std::sync::Mutex;
 
 #[inline]
 pub fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
@@ -175,26 +173,16 @@ pub fn connect<S: Signal>(
     is_async: bool,
     handler: Arc<S::__Dyn>,
 ) -> Connection {
-    S::__registry().connect(dyn_receiver(options, default_name, is_async, handler))
-}
-
-/// The run-time receiver a generated `connect` builds.
-#[track_caller]
-pub fn dyn_receiver<D: ?Sized>(
-    options: ConnectOptions,
-    default_name: &'static str,
-    is_async: bool,
-    handler: Arc<D>,
-) -> DynReceiver<D> {
     let name: Arc<str> = match options.name {
         Some(name) => Arc::from(&*name),
         None => Arc::from(default_name),
     };
-    DynReceiver::new(
+    let location = Location::from_caller(std::panic::Location::caller());
+    S::__registry().connect(DynReceiver::new(
         options.order,
         name,
-        Location::from_caller(std::panic::Location::caller()),
+        location,
         is_async,
         handler,
-    )
+    ))
 }

@@ -132,7 +132,7 @@ impl<D: ?Sized> DynReceiver<D> {
 
 /// The registry of one signal. `#[signal]` emits one `static` of this type per
 /// signal; `H` is the static handler type (a higher-ranked function pointer)
-/// and `D` the run-time handler type (a `dyn Fn`). Not public API.
+/// and `D` the run-time handler type (a `dyn Call`). Not public API.
 #[doc(hidden)]
 pub struct Registry<H: 'static, D: ?Sized + 'static> {
     collect: fn() -> Vec<&'static StaticReceiver<H>>,

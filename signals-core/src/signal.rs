@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use crate::handler::Call;
 use crate::outcome::{Report, SendError};
 use crate::receiver::ReceiverInfo;
 use crate::registry::Registry;
@@ -42,9 +43,10 @@ pub trait Signal: Sized {
     /// The static handler type: `for<'b> fn(&'b Self) -> Step<'b>`.
     #[doc(hidden)]
     type __Handler: Copy + Send + Sync + 'static;
-    /// The run-time handler type: `dyn for<'b> Fn(&'b Self) -> Step<'b>`.
+    /// The run-time handler type: `dyn Call<Self>`, higher-ranked over the
+    /// signal's lifetimes.
     #[doc(hidden)]
-    type __Dyn: ?Sized + Send + Sync + 'static;
+    type __Dyn: ?Sized + Call<Self> + Send + Sync + 'static;
     /// The inventory backend's element type.
     #[doc(hidden)]
     type __Entry: 'static;
@@ -53,8 +55,6 @@ pub trait Signal: Sized {
     fn __registry() -> &'static Registry<Self::__Handler, Self::__Dyn>;
     #[doc(hidden)]
     fn __call<'b>(handler: Self::__Handler, signal: &'b Self) -> Step<'b>;
-    #[doc(hidden)]
-    fn __call_dyn<'b>(handler: &Self::__Dyn, signal: &'b Self) -> Step<'b>;
 
     /// True if at least one receiver (static or connected) would be called.
     fn has_receivers() -> bool {

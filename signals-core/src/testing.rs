@@ -41,6 +41,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 
+use crate::handler::Call;
 use crate::signal::Signal;
 
 /// What a hook does to the sends it sees.
@@ -94,7 +95,7 @@ pub(crate) fn intercept<S: Signal>(signal: &S) -> bool {
             Action::Mute => muted = true,
             Action::Record(handler) => {
                 if let Some(handler) = handler.downcast_ref::<Arc<S::__Dyn>>() {
-                    let _ = S::__call_dyn(handler, signal);
+                    let _ = handler.call(signal);
                 }
             }
             Action::Journal(names) => names

@@ -109,7 +109,11 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
     };
     let dyn_handler =
         quote!(dyn #binder #private::Call<#ty> + ::core::marker::Send + ::core::marker::Sync);
-    let fn_bound = |ret: TokenStream| quote!(for<#(#lifetimes,)* #b> ::core::ops::Fn(&#b #ty) -> #ret + ::core::marker::Send + ::core::marker::Sync + 'static);
+    // The bound of a run-time receiver closure: `&Sig` with its lifetime
+    // elided is already higher-ranked, so errors show `for<'a> fn(&'a Sig)`
+    // rather than a macro-made name. Spanned at the struct's name, which
+    // "required by this bound" notes then point at.
+    let fn_bound = |ret: TokenStream| quote_spanned!(ident.span()=> #binder ::core::ops::Fn(&#ty) -> #ret + ::core::marker::Send + ::core::marker::Sync + 'static);
 
     let slice = format_ident!("__SIGNALS_SLICE_{:016x}", seed);
     let entry = format_ident!("__SIGNALS_ENTRY_{:016x}", seed);
@@ -274,8 +278,8 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
                     __T: ::core::marker::Send + 'static,
                     __F: #record_bound,
                 {
-                    let values = #private::Arc::new(#private::Mutex::new(#private::Vec::new()));
-                    let handler = #private::Project::<__F, __T>::new(projection, #private::Arc::clone(&values));
+                    let handler = #private::Project::new(projection);
+                    let values = handler.sink();
                     #krate::testing::__record::<Self, __T>(values, #private::Arc::new(handler), all_threads)
                 }
 
@@ -394,11 +398,6 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
             #[inline(always)]
             fn __call<#b>(handler: Self::__Handler, signal: &#b Self) -> #private::Step<#b> {
                 handler(signal)
-            }
-
-            #[inline(always)]
-            fn __call_dyn<#b>(handler: &Self::__Dyn, signal: &#b Self) -> #private::Step<#b> {
-                #private::Call::call(handler, signal)
             }
         }
 
