@@ -2,34 +2,16 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use common::{accounts, events, request, TestAccounts};
+use common::{accounts, events, request, signed_up, TestAccounts};
 use signals_auth::flows::{
     ConfirmOutcome, Credentials, EmailVerification, FlowError, LoginOutcome, ResetOutcome,
     Settings, SignupForm, SignupOutcome,
 };
 use signals_auth::mail::Mail;
-use signals_auth::memory::BasicUser;
 use signals_auth::{RequestContext, Secret};
 
 fn settings(verification: EmailVerification) -> Settings {
     Settings::new().email_verification(verification)
-}
-
-/// Signs up `email` with password "pw" and returns the user; clears the
-/// events it caused.
-async fn signed_up(accounts: &TestAccounts, id: &str, email: &str) -> Arc<BasicUser> {
-    let user = match accounts
-        .signup(&request(id), SignupForm::new(email).password("pw"))
-        .await
-        .unwrap()
-    {
-        SignupOutcome::LoggedIn(login) => login.user,
-        SignupOutcome::VerificationRequired { user, .. } => user,
-    };
-    events(id);
-    user
 }
 
 fn key_for(accounts: &TestAccounts, email: &str) -> Secret<String> {

@@ -5,13 +5,11 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{accounts, events, request, TestAccounts};
+use common::{accounts, events, request, signed_up};
 use http::StatusCode;
 use signals_auth::flows::{
-    ConnectOutcome, EmailVerification, FlowError, Settings, SignupForm, SignupOutcome,
-    SocialLoginOutcome,
+    ConnectOutcome, EmailVerification, FlowError, Settings, SocialLoginOutcome,
 };
-use signals_auth::memory::BasicUser;
 use signals_auth::socialaccount::{ImmediateResponse, PreSocialLogin};
 use signals_auth::{AuthUser, Process, Secret, SocialAccount, SocialLogin, SocialToken, Store};
 use signals_core::receiver;
@@ -41,19 +39,6 @@ fn github(uid: &str, email: &str, verified: bool) -> SocialLogin {
 
 fn settings() -> Settings {
     Settings::new().email_verification(EmailVerification::Mandatory)
-}
-
-async fn local_user(accounts: &TestAccounts, id: &str, email: &str) -> Arc<BasicUser> {
-    let user = match accounts
-        .signup(&request(id), SignupForm::new(email).password("pw"))
-        .await
-        .unwrap()
-    {
-        SignupOutcome::LoggedIn(login) => login.user,
-        SignupOutcome::VerificationRequired { user, .. } => user,
-    };
-    events(id);
-    user
 }
 
 #[tokio::test]
@@ -230,7 +215,7 @@ async fn an_error_that_is_not_a_response_fails_the_flow() {
 async fn an_attach_connects_the_account_and_logs_the_existing_user_in() {
     let id = "social-attach";
     let accounts = accounts(settings());
-    let existing = local_user(&accounts, id, "yan@example.com").await;
+    let existing = signed_up(&accounts, id, "yan@example.com").await;
     // Without an attach, the address belongs to someone: no auto sign-up.
     let refused = accounts
         .social_login(&request(id), github("106", "yan@example.com", true))
@@ -282,7 +267,7 @@ async fn an_attach_connects_the_account_and_logs_the_existing_user_in() {
 async fn connect_adds_a_new_account_and_updates_a_known_one() {
     let id = "social-connect";
     let accounts = accounts(settings());
-    let user = local_user(&accounts, id, "zoe@example.com").await;
+    let user = signed_up(&accounts, id, "zoe@example.com").await;
     let outcome = accounts
         .social_connect(
             &request(id),
@@ -320,7 +305,7 @@ async fn connect_adds_a_new_account_and_updates_a_known_one() {
     );
 
     // Someone else cannot connect it.
-    let other = local_user(&accounts, id, "other@example.com").await;
+    let other = signed_up(&accounts, id, "other@example.com").await;
     let taken = accounts
         .social_connect(
             &request(id),
@@ -336,7 +321,7 @@ async fn connect_adds_a_new_account_and_updates_a_known_one() {
 async fn connect_sets_the_process_and_can_be_vetoed() {
     let id = "social-connect-veto";
     let accounts = accounts(settings());
-    let user = local_user(&accounts, id, "abe@example.com").await;
+    let user = signed_up(&accounts, id, "abe@example.com").await;
     let connection = PreSocialLogin::connect(|event: &PreSocialLogin| {
         if event.request.request_id() == Some("social-connect-veto") {
             assert_eq!(event.sociallogin.state.process, Process::Connect);
@@ -367,7 +352,7 @@ async fn connect_sets_the_process_and_can_be_vetoed() {
 async fn disconnect_deletes_then_sends_social_account_removed() {
     let id = "social-disconnect";
     let accounts = accounts(settings());
-    let user = local_user(&accounts, id, "bea@example.com").await;
+    let user = signed_up(&accounts, id, "bea@example.com").await;
     accounts
         .social_connect(&request(id), &user, github("109", "bea@example.com", true))
         .await

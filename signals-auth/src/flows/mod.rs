@@ -399,6 +399,19 @@ impl<U: AuthUser> fmt::Debug for ShowUser<'_, U> {
     }
 }
 
+/// The `VerificationRequired` variant that three outcomes share, printed
+/// with the user by id only.
+fn verification_required<U: AuthUser>(
+    f: &mut fmt::Formatter<'_>,
+    user: &Arc<U>,
+    pending_login: &PendingLogin,
+) -> fmt::Result {
+    f.debug_struct("VerificationRequired")
+        .field("user", &ShowUser(user))
+        .field("pending_login", pending_login)
+        .finish()
+}
+
 impl<U: AuthUser> fmt::Debug for SignupOutcome<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -406,11 +419,7 @@ impl<U: AuthUser> fmt::Debug for SignupOutcome<U> {
             SignupOutcome::VerificationRequired {
                 user,
                 pending_login,
-            } => f
-                .debug_struct("VerificationRequired")
-                .field("user", &ShowUser(user))
-                .field("pending_login", pending_login)
-                .finish(),
+            } => verification_required(f, user, pending_login),
         }
     }
 }
@@ -422,11 +431,7 @@ impl<U: AuthUser> fmt::Debug for LoginOutcome<U> {
             LoginOutcome::VerificationRequired {
                 user,
                 pending_login,
-            } => f
-                .debug_struct("VerificationRequired")
-                .field("user", &ShowUser(user))
-                .field("pending_login", pending_login)
-                .finish(),
+            } => verification_required(f, user, pending_login),
         }
     }
 }
@@ -464,11 +469,7 @@ impl<U: AuthUser> fmt::Debug for SocialLoginOutcome<U> {
             SocialLoginOutcome::VerificationRequired {
                 user,
                 pending_login,
-            } => f
-                .debug_struct("VerificationRequired")
-                .field("user", &ShowUser(user))
-                .field("pending_login", pending_login)
-                .finish(),
+            } => verification_required(f, user, pending_login),
             SocialLoginOutcome::Aborted(response) => {
                 f.debug_tuple("Aborted").field(response).finish()
             }

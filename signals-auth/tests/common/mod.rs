@@ -13,8 +13,8 @@ use signals_auth::account::{
     EmailAdded, EmailChanged, EmailConfirmationSent, EmailConfirmed, EmailRemoved, PasswordChanged,
     PasswordReset, PasswordSet, UserLoggedIn, UserLoggedOut, UserSignedUp,
 };
-use signals_auth::flows::{Accounts, Settings};
-use signals_auth::memory::{MemoryMailer, MemoryStore};
+use signals_auth::flows::{Accounts, Settings, SignupForm, SignupOutcome};
+use signals_auth::memory::{BasicUser, MemoryMailer, MemoryStore};
 use signals_auth::socialaccount::{
     PreSocialLogin, SocialAccountAdded, SocialAccountRemoved, SocialAccountUpdated,
 };
@@ -39,6 +39,21 @@ pub fn accounts(settings: Settings) -> TestAccounts {
 }
 
 /// The events recorded for requests tagged `id`, in send order; clears them.
+/// Signs up `email` with password "pw" and returns the user; clears the
+/// events it caused.
+pub async fn signed_up(accounts: &TestAccounts, id: &str, email: &str) -> Arc<BasicUser> {
+    let user = match accounts
+        .signup(&request(id), SignupForm::new(email).password("pw"))
+        .await
+        .unwrap()
+    {
+        SignupOutcome::LoggedIn(login) => login.user,
+        SignupOutcome::VerificationRequired { user, .. } => user,
+    };
+    events(id);
+    user
+}
+
 pub fn events(id: &str) -> Vec<String> {
     let mut all = EVENTS.lock().unwrap();
     let mut mine = Vec::new();
