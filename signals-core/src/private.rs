@@ -13,7 +13,7 @@ pub use crate::handler::Project;
 pub use crate::handler::{Async, Call, Filtered, Plain};
 pub use crate::outcome::{BoxError, IntoOutcome};
 pub use crate::receiver::{Location, StaticReceiver};
-pub use crate::registry::{DynReceiver, Registry};
+pub use crate::registry::{Collector, DynReceiver, Registry};
 pub use crate::signal::{AsyncSignal, Signal, SyncSignal};
 pub use crate::step::{BoxFuture, Step};
 

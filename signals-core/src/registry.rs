@@ -88,9 +88,19 @@ impl<H: Copy + 'static, D: ?Sized> DynList<H, D> {
             plan.push(Planned::Dynamic(entry));
         }
         plan.extend(handlers.map(|(handler, _)| Planned::Static(handler)));
-        Some(Arc::new(Erased(Box::new(DynList {
-            plan: plan.into_boxed_slice(),
-        }))))
+        let meta = plan
+            .iter()
+            .map(|planned| match planned {
+                Planned::Static(handler) => PlanMeta::Static(statics.index_of(handler)),
+                Planned::Dynamic(entry) => PlanMeta::Dynamic(entry.meta.clone()),
+            })
+            .collect();
+        Some(Arc::new(Erased {
+            meta,
+            list: Box::new(DynList {
+                plan: plan.into_boxed_slice(),
+            }),
+        }))
     }
 
     /// The run-time receivers, in call order.
@@ -130,12 +140,37 @@ impl<D: ?Sized> DynReceiver<D> {
     }
 }
 
+/// Gathers a signal's static receivers for its registry: the generated
+/// `collect` function adds each record the backend (linkme or inventory)
+/// found, with no iterator adapter that each signal would compile again.
+/// Not public API.
+#[doc(hidden)]
+pub struct Collector<H: 'static> {
+    meta: Vec<Meta>,
+    handlers: Vec<H>,
+}
+
+impl<H: Copy + 'static> Collector<H> {
+    /// Adds one static receiver.
+    #[inline]
+    pub fn add(&mut self, record: &'static StaticReceiver<H>) {
+        self.meta.push(Meta {
+            name: record.name,
+            module_path: record.module_path,
+            order: record.order,
+            location: record.location,
+            is_async: record.is_async,
+        });
+        self.handlers.push(record.handler);
+    }
+}
+
 /// The registry of one signal. `#[signal]` emits one `static` of this type per
 /// signal; `H` is the static handler type (a higher-ranked function pointer)
 /// and `D` the run-time handler type (a `dyn Call`). Not public API.
 #[doc(hidden)]
 pub struct Registry<H: 'static, D: ?Sized + 'static> {
-    collect: fn() -> Vec<&'static StaticReceiver<H>>,
+    collect: fn(&mut Collector<H>),
     statics: OnceLock<Statics<H>>,
     /// A `DynList<H, D>`, behind a type that is the same for every signal.
     dynamic: ArcSwapOption<Erased>,
@@ -147,9 +182,9 @@ pub struct Registry<H: 'static, D: ?Sized + 'static> {
 }
 
 impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registry<H, D> {
-    /// `collect` lists the static receivers the backend (linkme or inventory)
+    /// `collect` adds the static receivers the backend (linkme or inventory)
     /// found; it is called once, on first use.
-    pub const fn new(collect: fn() -> Vec<&'static StaticReceiver<H>>) -> Self {
+    pub const fn new(collect: fn(&mut Collector<H>)) -> Self {
         Registry {
             collect,
             statics: OnceLock::new(),
@@ -164,7 +199,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
     /// The static receivers in call order, sorted on first use.
     #[inline]
     pub(crate) fn statics(&self) -> &Statics<H> {
-        self.statics.get_or_init(|| Statics::new(&(self.collect)()))
+        self.statics.get_or_init(|| Statics::new(self.collect))
     }
 
     /// The static receivers, when no run-time receiver is connected: all a
@@ -215,16 +250,9 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
     }
 
     pub(crate) fn infos(&self) -> Vec<ReceiverInfo> {
-        let snapshot = self.snapshot();
-        // A loop rather than `collect`: as little code per signal as can be.
-        let mut metas = Vec::new();
-        for callee in snapshot.cursor() {
-            metas.push(match callee {
-                Callee::Static(slot) => MetaRef::Static(snapshot.statics.meta_of(slot)),
-                Callee::Dynamic(entry) => MetaRef::Dynamic(&entry.meta),
-            });
-        }
-        infos(&metas)
+        // The registry's own code stops here: what follows is compiled once,
+        // not once per signal.
+        infos(&self.statics().meta, self.dynamic.load().as_deref())
     }
 
     /// Adds a run-time receiver after every receiver of lower or equal order.
@@ -316,26 +344,17 @@ pub(crate) struct Meta {
 impl<H: Copy + 'static> Statics<H> {
     // Index loops and pushes: in an unoptimized build every generic helper
     // (iterators, `collect`) would be compiled again for each signal.
-    fn new(records: &[&'static StaticReceiver<H>]) -> Self {
-        let mut meta = Vec::with_capacity(records.len());
-        let mut i = 0;
-        while i < records.len() {
-            let r = records[i];
-            meta.push(Meta {
-                name: r.name,
-                module_path: r.module_path,
-                order: r.order,
-                location: r.location,
-                is_async: r.is_async,
-            });
-            i += 1;
-        }
-        let (order, meta) = sorted(meta);
+    fn new(collect: fn(&mut Collector<H>)) -> Self {
+        let mut found = Collector {
+            meta: Vec::new(),
+            handlers: Vec::new(),
+        };
+        collect(&mut found);
+        let (order, meta) = sorted(found.meta);
+        let found: &[H] = &found.handlers;
         let mut handlers = Vec::with_capacity(order.len());
-        let mut i = 0;
-        while i < order.len() {
-            handlers.push(records[order[i]].handler);
-            i += 1;
+        for &at in &order {
+            handlers.push(found[at]);
         }
         Statics { handlers, meta }
     }
@@ -358,8 +377,13 @@ impl<H: Copy + 'static> Statics<H> {
     /// of `handlers`. The send loops carry that reference rather than an
     /// index, which they would have to keep alive across every call.
     pub(crate) fn meta_of(&self, slot: &H) -> &Meta {
+        &self.meta[self.index_of(slot)]
+    }
+
+    /// The position of `slot`, an element of `handlers`.
+    fn index_of(&self, slot: &H) -> usize {
         let offset = slot as *const H as usize - self.handlers.as_ptr() as usize;
-        &self.meta[offset / std::mem::size_of::<H>().max(1)]
+        offset / std::mem::size_of::<H>().max(1)
     }
 }
 
@@ -377,38 +401,50 @@ fn sorted(mut meta: Vec<Meta>) -> (Vec<usize>, Box<[Meta]>) {
 
 /// A [`DynList`] of any signal: what the lock-free swap holds, so that its
 /// code is compiled once rather than once per signal.
-pub(crate) struct Erased(Box<dyn Any + Send + Sync>);
+pub(crate) struct Erased {
+    /// Who each step of the plan is, readable without the signal's types.
+    meta: Box<[PlanMeta]>,
+    list: Box<dyn Any + Send + Sync>,
+}
+
+/// One step of a plan, as introspection reads it.
+enum PlanMeta {
+    /// A static receiver: its position in the signal's [`Statics`].
+    Static(usize),
+    Dynamic(DynMeta),
+}
 
 impl Erased {
     /// The list, typed again. Each registry only ever stores its own type.
     fn get<H: 'static, D: ?Sized + 'static>(&self) -> &DynList<H, D> {
-        match self.0.downcast_ref() {
+        match self.list.downcast_ref() {
             Some(list) => list,
             None => unreachable!("a registry holds the run-time receivers of its own signal"),
         }
     }
 }
 
-/// One receiver's description, as introspection reads it.
-enum MetaRef<'r> {
-    Static(&'r Meta),
-    Dynamic(&'r DynMeta),
-}
-
-/// Not generic, so compiled once rather than once per signal.
-fn infos(metas: &[MetaRef<'_>]) -> Vec<ReceiverInfo> {
-    metas
+/// Every receiver's description, in call order: the static receivers'
+/// `statics`, merged with the run-time ones if `dynamic` holds a plan. Not
+/// generic, so compiled once rather than once per signal.
+fn infos(statics: &[Meta], dynamic: Option<&Erased>) -> Vec<ReceiverInfo> {
+    let of_static = |m: &Meta| ReceiverInfo {
+        name: m.name.into(),
+        module_path: Some(m.module_path),
+        order: m.order,
+        location: m.location,
+        kind: Kind::Static,
+        is_async: m.is_async,
+    };
+    let Some(erased) = dynamic else {
+        return statics.iter().map(of_static).collect();
+    };
+    erased
+        .meta
         .iter()
         .map(|meta| match meta {
-            MetaRef::Static(m) => ReceiverInfo {
-                name: m.name.into(),
-                module_path: Some(m.module_path),
-                order: m.order,
-                location: m.location,
-                kind: Kind::Static,
-                is_async: m.is_async,
-            },
-            MetaRef::Dynamic(m) => ReceiverInfo {
+            PlanMeta::Static(at) => of_static(&statics[*at]),
+            PlanMeta::Dynamic(m) => ReceiverInfo {
                 name: m.name.to_string().into(),
                 module_path: None,
                 order: m.order,
@@ -537,9 +573,15 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for StaticCursor
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for StaticCursor<'r, H, D> {
     type Item = Callee<'r, H, D>;
 
+    // `match` and indexing rather than `Option::map` and `get`, here and in
+    // `PlanCursor`: the same code once optimized, and fewer generic helpers
+    // for an unoptimized build to compile once per signal.
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        self.handlers.next().map(Callee::Static)
+        match self.handlers.next() {
+            Some(handler) => Some(Callee::Static(handler)),
+            None => None,
+        }
     }
 }
 
@@ -576,7 +618,10 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for PlanCursor<'r, H, 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let plan = self.plan;
-        let planned = plan.get(self.next)?;
+        if self.next >= plan.len() {
+            return None;
+        }
+        let planned = &plan[self.next];
         self.next += 1;
         Some(callee(planned))
     }

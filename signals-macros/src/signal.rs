@@ -381,14 +381,23 @@ fn generate(args: &SignalArgs, strukt: &ItemStruct, seed: u64) -> TokenStream {
 
             #[inline]
             fn __registry() -> &'static #private::Registry<#handler, #dyn_handler> {
+                // Loops rather than iterator adapters: this is compiled once
+                // per signal.
                 #private::if_linkme! {
-                    fn collect() -> #private::Vec<&'static #private::StaticReceiver<#handler>> {
-                        #slice.iter().collect()
+                    fn collect(found: &mut #private::Collector<#handler>) {
+                        let records = #slice.static_slice();
+                        let mut at = 0;
+                        while at < records.len() {
+                            found.add(&records[at]);
+                            at += 1;
+                        }
                     }
                 }
                 #private::if_inventory! {
-                    fn collect() -> #private::Vec<&'static #private::StaticReceiver<#handler>> {
-                        #private::inventory::iter::<#entry>.into_iter().map(|entry| &entry.0).collect()
+                    fn collect(found: &mut #private::Collector<#handler>) {
+                        for entry in #private::inventory::iter::<#entry> {
+                            found.add(&entry.0);
+                        }
                     }
                 }
                 static REGISTRY: #private::Registry<#handler, #dyn_handler> = #private::Registry::new(collect);
