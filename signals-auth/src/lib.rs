@@ -93,6 +93,14 @@
 //! # Features
 //!
 //! - `serde`: `Serialize` and `Deserialize` for the models and settings.
+//! - `axum`: [`RequestContext`] as an axum extractor (peer address from
+//!   `ConnectInfo`, session key from the session cookie) and
+//!   [`web::SessionCookie`], which sets the cookie with secure attributes.
+//!   `cargo run -p signals-auth --features axum --example web` serves the
+//!   flows over HTTP on localhost.
+//!
+//! The `http` crate the models are built on is re-exported as
+//! [`signals_auth::http`](http), so its version always matches.
 
 #![warn(missing_docs)]
 
@@ -106,6 +114,10 @@ pub mod secret;
 pub mod socialaccount;
 mod store;
 mod user;
+#[cfg(feature = "axum")]
+pub mod web;
+
+pub use http;
 
 pub use models::{
     normalize_email, EmailAddress, EmailConfirmation, ExtraData, Process, SocialAccount, SocialApp,
