@@ -1,6 +1,7 @@
 //! Every signal linked into the binary, with its receivers: link-time
 //! registration made visible.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::receiver::{Kind, Location, ReceiverInfo};
@@ -73,7 +74,9 @@ pub fn catalog() -> Catalog {
             receivers: (record.receivers)(),
         })
         .collect();
-    entries.sort_by(|a, b| a.name().cmp(b.name()));
+    // Signals that claim one name (a mistake `duplicate_names` reports) are
+    // ordered by where they are defined: the same on every backend.
+    entries.sort_by(|a, b| (a.name(), a.location()).cmp(&(b.name(), b.location())));
     Catalog { entries }
 }
 
@@ -117,6 +120,67 @@ impl Catalog {
     /// The signal with this name.
     pub fn get(&self, name: &str) -> Option<&CatalogEntry> {
         self.entries.iter().find(|entry| entry.name() == name)
+    }
+
+    /// The wiring as a Graphviz graph (render it with `dot -Tsvg`).
+    ///
+    /// Signals are hexagons, grouped in a cluster per crate that defines
+    /// them; receivers are boxes (rounded when async), grouped per crate that
+    /// holds them, and run-time connections sit in a dashed cluster of their
+    /// own. Each registration is an edge from the signal to the receiver,
+    /// labelled with its order, dashed when a filter decides whether it
+    /// runs. A receiver registered for several signals under one name is one
+    /// node with several edges.
+    ///
+    /// The text depends only on what is linked and connected: the same
+    /// binary gives the same text, so it can be committed and diffed.
+    ///
+    /// ```
+    /// use signals_core::{catalog, receiver, signal};
+    ///
+    /// /// Sent when an order ships.
+    /// #[signal(name = "shop.order_shipped")]
+    /// pub struct OrderShipped { pub order: u64 }
+    ///
+    /// #[receiver(signal = OrderShipped, order = -1, name = "notify")]
+    /// fn notify(_: &OrderShipped) {}
+    ///
+    /// let dot = catalog().to_dot();
+    /// assert!(dot.starts_with("digraph signals {"));
+    /// assert!(dot.contains(r#"s0 [label="shop.order_shipped", shape=hexagon"#));
+    /// assert!(dot.contains(r#"r0 [label="notify", shape=box];"#));
+    /// assert!(dot.contains(r#"s0 -> r0 [label="-1"];"#));
+    /// ```
+    pub fn to_dot(&self) -> String {
+        crate::map::dot(self)
+    }
+
+    /// The wiring as a Mermaid flowchart, which GitHub and most
+    /// documentation sites render inside a ` ```mermaid ` block.
+    ///
+    /// The same picture as [`to_dot`](Catalog::to_dot): signals are
+    /// hexagons, receivers rectangles (stadiums when async), each group is a
+    /// `subgraph`, run-time connections have a dashed outline, and a
+    /// filtered registration is a dotted edge. Deterministic like
+    /// `to_dot`.
+    ///
+    /// ```
+    /// use signals_core::{catalog, receiver, signal};
+    ///
+    /// /// Sent when an order ships.
+    /// #[signal(name = "shop.order_shipped")]
+    /// pub struct OrderShipped { pub order: u64 }
+    ///
+    /// #[receiver(signal = OrderShipped, name = "notify")]
+    /// fn notify(_: &OrderShipped) {}
+    ///
+    /// let mermaid = catalog().to_mermaid();
+    /// assert!(mermaid.starts_with("flowchart LR\n"));
+    /// assert!(mermaid.contains(r#"s0{{"shop.order_shipped"}}"#));
+    /// assert!(mermaid.contains(r#"s0 -->|"0"| r0"#));
+    /// ```
+    pub fn to_mermaid(&self) -> String {
+        crate::map::mermaid(self)
     }
 }
 
@@ -205,6 +269,14 @@ fn first_segment(path: &str) -> &str {
 
 impl fmt::Display for CatalogEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, false)
+    }
+}
+
+impl CatalogEntry {
+    /// Writes the entry as the catalog's table does; `link_hint` adds the
+    /// reminder about `link!` when the signal has no receivers.
+    fn write(&self, f: &mut fmt::Formatter<'_>, link_hint: bool) -> fmt::Result {
         let flavour = if self.is_async() { "async " } else { "" };
         writeln!(f, "{flavour}signal {}  ({})", self.name(), self.location())?;
         if !self.doc().is_empty() {
@@ -225,36 +297,70 @@ impl fmt::Display for CatalogEntry {
             }
         )?;
         if self.receivers.is_empty() {
-            writeln!(
-                f,
-                "  receivers: none linked (a receivers-only crate needs `signals_core::link!`)"
-            )?;
-            return Ok(());
+            if link_hint {
+                return writeln!(
+                    f,
+                    "  receivers: none linked (no crate but `{}` receives its signals here: \
+                     a crate that holds only receivers must be named with `signals_core::link!`)",
+                    self.crate_name()
+                );
+            }
+            return writeln!(f, "  receivers: none");
         }
+        let rows: Vec<[String; 4]> = self
+            .receivers
+            .iter()
+            .map(|receiver| {
+                [
+                    receiver.order().to_string(),
+                    kind(receiver),
+                    receiver.crate_name().unwrap_or("(run time)").to_owned(),
+                    receiver.name().to_owned(),
+                ]
+            })
+            .collect();
+        let header = ["order", "kind", "crate", "receiver"];
+        let mut widths = header.map(str::len);
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let [order, kind, krate, name] = widths;
         writeln!(
             f,
-            "  {:>6}  {:<10} {:<14} {:<44} location",
-            "order", "kind", "crate", "receiver"
+            "  {:>order$}  {:<kind$}  {:<krate$}  {:<name$}  location",
+            header[0], header[1], header[2], header[3]
         )?;
-        for receiver in &self.receivers {
-            let kind = match (receiver.kind(), receiver.is_async()) {
-                (Kind::Static, false) => "static",
-                (Kind::Static, true) => "static+async",
-                (Kind::Dynamic, false) => "dynamic",
-                (Kind::Dynamic, true) => "dynamic+async",
-            };
+        for (row, receiver) in rows.iter().zip(&self.receivers) {
             writeln!(
                 f,
-                "  {:>6}  {:<10} {:<14} {:<44} {}",
-                receiver.order(),
-                kind,
-                receiver.crate_name().unwrap_or("(run time)"),
-                receiver.name(),
+                "  {:>order$}  {:<kind$}  {:<krate$}  {:<name$}  {}",
+                row[0],
+                row[1],
+                row[2],
+                row[3],
                 receiver.location()
             )?;
         }
         Ok(())
     }
+}
+
+/// `static` or `dynamic`, then what else sets the receiver apart:
+/// `static+async+filtered`.
+fn kind(receiver: &ReceiverInfo) -> String {
+    let mut kind = String::from(match receiver.kind() {
+        Kind::Static => "static",
+        Kind::Dynamic => "dynamic",
+    });
+    if receiver.is_async() {
+        kind.push_str("+async");
+    }
+    if receiver.is_filtered() {
+        kind.push_str("+filtered");
+    }
+    kind
 }
 
 impl fmt::Display for Catalog {
@@ -270,9 +376,23 @@ impl fmt::Display for Catalog {
                 "warning: more than one signal is named `{name}`; names must be unique"
             )?;
         }
+        // A signal without receivers is usually one nobody listens to. The
+        // forgotten `link!` looks different: no other crate has a static
+        // receiver for any signal of that crate.
+        let received_elsewhere: BTreeSet<&str> = self
+            .entries
+            .iter()
+            .filter(|entry| {
+                entry
+                    .receivers
+                    .iter()
+                    .any(|r| r.crate_name().is_some_and(|c| c != entry.crate_name()))
+            })
+            .map(|entry| entry.crate_name())
+            .collect();
         for entry in &self.entries {
             writeln!(f)?;
-            write!(f, "{entry}")?;
+            entry.write(f, !received_elsewhere.contains(entry.crate_name()))?;
         }
         Ok(())
     }

@@ -18,6 +18,12 @@ use crate::step::Step;
 pub trait Call<S: ?Sized>: Send + Sync {
     /// Runs the receiver for one send.
     fn call<'b>(&self, signal: &'b S) -> Step<'b>;
+
+    /// Whether it runs only for the sends a filter accepts; introspection
+    /// shows it.
+    fn is_filtered(&self) -> bool {
+        false
+    }
 }
 
 /// A closure returning `()` or `Result<(), E>`: `S::connect`,
@@ -76,6 +82,10 @@ where
         } else {
             Step::skipped()
         }
+    }
+
+    fn is_filtered(&self) -> bool {
+        true
     }
 }
 

@@ -111,6 +111,39 @@
 //! [`link!`] refers to the crate, which makes the linker keep it and every
 //! receiver in it.
 //!
+//! Each integration test (`tests/*.rs`) is a binary of its own: a test that
+//! relies on a receivers-only crate needs its own `link!`, even when the
+//! package's library already has one.
+//!
+//! Two ways to make a forgotten `link!` fail instead of passing silently:
+//!
+//! - At build time, in a binary: `#![deny(unused_crate_dependencies)]` in
+//!   `main.rs` rejects any dependency the binary never names, and a
+//!   receivers-only crate without `link!` is exactly that. (Integration
+//!   tests see every dependency of their package, so there the lint fires
+//!   for unrelated crates too.)
+//! - In a test suite, one call: a [`Wiring`] check states which signals
+//!   must have receivers from which crates, and fails with what is missing
+//!   and the `link!` line to add.
+//!
+//! ```
+//! # use signals_core::{receiver, signal};
+//! # /// Sent when an order ships.
+//! # #[signal] pub struct OrderShipped { pub order: u64 }
+//! # #[receiver(signal = OrderShipped)] fn notify(_: &OrderShipped) {}
+//! // In a test (tests/wiring.rs, with its own `signals_core::link!(...)`):
+//! signals_core::Wiring::new()
+//!     .receivers_from::<OrderShipped>(["rust_out"]) // the crates you rely on
+//!     .assert();
+//! ```
+//!
+//! # See the wiring
+//!
+//! [`catalog()`] lists every signal linked into the binary with its
+//! receivers: print it as a table, draw it with
+//! [`Catalog::to_mermaid`] or [`Catalog::to_dot`], or (feature `serde`)
+//! serialize it for other tools.
+//!
 //! # Cost
 //!
 //! After a signal's first send, `send` and `send_robust` take no lock and
@@ -135,14 +168,18 @@ mod connection;
 mod dispatch;
 mod dispatch_async;
 mod handler;
+mod map;
 mod observe;
 mod outcome;
 mod receiver;
 mod registry;
+#[cfg(feature = "serde")]
+mod serialize;
 mod signal;
 mod step;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod wiring;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -153,6 +190,7 @@ pub use connection::{ConnectOptions, Connection};
 pub use outcome::{BoxError, Failure, IntoOutcome, Report, SendError};
 pub use receiver::{Kind, Location, ReceiverInfo};
 pub use signal::{AsyncSignal, Signal, SyncSignal};
+pub use wiring::{Wiring, WiringError};
 
 /// Defines a signal: a braced struct whose fields are what receivers get.
 ///
@@ -291,6 +329,11 @@ pub const BACKEND: &str = if cfg!(feature = "inventory") {
 ///
 /// Several crates may be named at once: `link!(audit, mailer);`. It may stand
 /// at module level or inside a function.
+///
+/// An integration test (`tests/*.rs`) is a binary of its own and needs its
+/// own `link!`. A [`Wiring`] check in the test suite fails, naming this
+/// line, when one is missing; in a binary, `#![deny(unused_crate_dependencies)]`
+/// makes it a compile error.
 #[macro_export]
 macro_rules! link {
     ($($krate:ident),+ $(,)?) => {

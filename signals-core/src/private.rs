@@ -166,6 +166,9 @@ pub fn assert_async_signal<S: AsyncSignal>() {}
 
 /// Connects a run-time receiver: the body of every generated `connect*`
 /// method, which wraps the user's closure in a [`Call`] type.
+///
+/// `default_name` is the closure's type name; a closure's is unreadable
+/// (`main::{{closure}}`), so it is named after the `connect` call instead.
 #[track_caller]
 pub fn connect<S: Signal>(
     options: ConnectOptions,
@@ -173,16 +176,21 @@ pub fn connect<S: Signal>(
     is_async: bool,
     handler: Arc<S::__Dyn>,
 ) -> Connection {
+    let location = Location::from_caller(std::panic::Location::caller());
     let name: Arc<str> = match options.name {
         Some(name) => Arc::from(&*name),
+        None if default_name.contains("{{closure}}") => {
+            Arc::from(format!("{}:{}", location.file(), location.line()))
+        }
         None => Arc::from(default_name),
     };
-    let location = Location::from_caller(std::panic::Location::caller());
+    let is_filtered = Call::<S>::is_filtered(&*handler);
     S::__registry().connect(DynReceiver::new(
         options.order,
         name,
         location,
         is_async,
+        is_filtered,
         handler,
     ))
 }

@@ -58,6 +58,7 @@ pub struct StaticReceiver<H: 'static> {
     pub order: i32,
     pub location: Location,
     pub is_async: bool,
+    pub is_filtered: bool,
     pub handler: H,
 }
 
@@ -107,6 +108,7 @@ pub struct ReceiverInfo {
     pub(crate) location: Location,
     pub(crate) kind: Kind,
     pub(crate) is_async: bool,
+    pub(crate) is_filtered: bool,
 }
 
 impl ReceiverInfo {
@@ -147,6 +149,12 @@ impl ReceiverInfo {
     /// closure).
     pub fn is_async(&self) -> bool {
         self.is_async
+    }
+
+    /// Whether the receiver runs only for the sends a filter accepts
+    /// (`#[receiver(filter = ...)]`, `connect_filtered`).
+    pub fn is_filtered(&self) -> bool {
+        self.is_filtered
     }
 }
 

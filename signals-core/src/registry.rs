@@ -42,6 +42,7 @@ pub(crate) struct DynMeta {
     pub(crate) name: Arc<str>,
     location: Location,
     is_async: bool,
+    is_filtered: bool,
 }
 
 impl<D: ?Sized> Clone for DynEntry<D> {
@@ -119,6 +120,7 @@ pub struct DynReceiver<D: ?Sized> {
     pub(crate) name: Arc<str>,
     pub(crate) location: Location,
     pub(crate) is_async: bool,
+    pub(crate) is_filtered: bool,
     pub(crate) handler: Arc<D>,
 }
 
@@ -128,6 +130,7 @@ impl<D: ?Sized> DynReceiver<D> {
         name: Arc<str>,
         location: Location,
         is_async: bool,
+        is_filtered: bool,
         handler: Arc<D>,
     ) -> Self {
         DynReceiver {
@@ -135,6 +138,7 @@ impl<D: ?Sized> DynReceiver<D> {
             name,
             location,
             is_async,
+            is_filtered,
             handler,
         }
     }
@@ -160,6 +164,7 @@ impl<H: Copy + 'static> Collector<H> {
             order: record.order,
             location: record.location,
             is_async: record.is_async,
+            is_filtered: record.is_filtered,
         });
         self.handlers.push(record.handler);
     }
@@ -265,6 +270,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
                 name: receiver.name,
                 location: receiver.location,
                 is_async: receiver.is_async,
+                is_filtered: receiver.is_filtered,
             },
             handler: receiver.handler,
         };
@@ -339,6 +345,7 @@ pub(crate) struct Meta {
     order: i32,
     location: Location,
     is_async: bool,
+    is_filtered: bool,
 }
 
 impl<H: Copy + 'static> Statics<H> {
@@ -435,6 +442,7 @@ fn infos(statics: &[Meta], dynamic: Option<&Erased>) -> Vec<ReceiverInfo> {
         location: m.location,
         kind: Kind::Static,
         is_async: m.is_async,
+        is_filtered: m.is_filtered,
     };
     let Some(erased) = dynamic else {
         return statics.iter().map(of_static).collect();
@@ -451,6 +459,7 @@ fn infos(statics: &[Meta], dynamic: Option<&Erased>) -> Vec<ReceiverInfo> {
                 location: m.location,
                 kind: Kind::Dynamic,
                 is_async: m.is_async,
+                is_filtered: m.is_filtered,
             },
         })
         .collect()

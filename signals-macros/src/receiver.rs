@@ -195,6 +195,7 @@ fn generate(args: &ReceiverArgs, function: &ReceiverFn, checked: Checked<'_>) ->
     };
     let order = args.order.unwrap_or(0);
     let is_async = function.sig.asyncness.is_some();
+    let is_filtered = args.filter.is_some();
 
     // Each check is spanned on the user's own token, so that its error lands
     // there and not on the attribute: rustc reports an unmet bound at the
@@ -288,6 +289,7 @@ fn generate(args: &ReceiverArgs, function: &ReceiverFn, checked: Checked<'_>) ->
             order: #order,
             location: #location,
             is_async: #is_async,
+            is_filtered: #is_filtered,
             handler: __signals_shim,
         }
     };

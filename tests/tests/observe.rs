@@ -328,3 +328,110 @@ fn the_catalog_shows_two_signals_claiming_one_name() {
     assert_eq!(clash::First::receivers().len(), 0);
     clash::Second {}.send().unwrap();
 }
+
+#[test]
+fn the_wiring_check_reports_two_signals_claiming_one_name() {
+    let error = signals_core::Wiring::new().check().unwrap_err();
+    assert_eq!(error.problems().len(), 1, "{error}");
+    let problem = &error.problems()[0];
+    assert!(
+        problem.starts_with(
+            "more than one signal is named `observe.clash`: `observe::clash::First` \
+             (tests/tests/observe.rs:"
+        ),
+        "{problem}"
+    );
+    assert!(problem.contains("`observe::clash::Second` (tests/tests/observe.rs:"));
+    assert!(problem.ends_with("give each its own `#[signal(name = \"...\")]`"));
+}
+
+mod table {
+    use super::*;
+
+    /// Receivers of every kind, for the table.
+    #[signal(async, name = "observe.table")]
+    pub struct Table {}
+
+    fn always(_: &Table) -> bool {
+        true
+    }
+
+    #[receiver(signal = Table, order = -1000)]
+    fn plain(_: &Table) {}
+
+    #[receiver(signal = Table, filter = always, name = "a receiver with a much longer name")]
+    async fn filtered_async(_: &Table) {}
+
+    pub fn on_table(_: &Table) {}
+}
+
+#[test]
+fn the_table_keeps_its_columns_aligned_for_every_kind() {
+    use table::Table;
+    let _closure = Table::connect(|_: &Table| {});
+    let closure_line = line!() - 1;
+    let _function = Table::connect_async(|_: &Table| async {});
+    let _filtered = Table::connect_filtered(|_: &Table| true, table::on_table);
+
+    let names: Vec<String> = Table::receivers()
+        .iter()
+        .map(|r| r.name().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "observe::table::plain",
+            "a receiver with a much longer name",
+            // Closures are named after the `connect` call, functions keep their path.
+            &format!("tests/tests/observe.rs:{closure_line}"),
+            &format!("tests/tests/observe.rs:{}", closure_line + 2),
+            "observe::table::on_table",
+        ]
+    );
+
+    let table = catalog().to_string();
+    let block = table
+        .split("\n\n")
+        .find(|block| block.starts_with("async signal observe.table "))
+        .expect("listed");
+    let rows: Vec<&str> = block.lines().skip_while(|l| !l.contains("order")).collect();
+    assert_eq!(rows.len(), 6, "{block}");
+    let kinds: Vec<&str> = rows
+        .iter()
+        .map(|row| row.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "kind",
+            "static",
+            "static+async+filtered",
+            "dynamic",
+            "dynamic+async",
+            "dynamic+filtered"
+        ]
+    );
+    // Every column starts where its header does.
+    for header in ["kind", "crate", "receiver", "location"] {
+        let at = rows[0].find(header).unwrap();
+        for row in &rows[1..] {
+            let cell = &row[at..];
+            assert!(
+                row.as_bytes()[at - 1] == b' ' && !cell.starts_with(' '),
+                "column {header} is not aligned:\n{block}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_link_hint_shows_only_where_it_is_likely_to_apply() {
+    let table = catalog().to_string();
+    // `shared_signals` is received from `receivers_only` in this binary: its
+    // signal nobody receives is just unheard, not unlinked.
+    let quiet = table
+        .split("\n\n")
+        .find(|block| block.starts_with("signal shared_signals::Quiet "))
+        .expect("listed");
+    assert!(quiet.trim_end().ends_with("\n  receivers: none"), "{quiet}");
+}

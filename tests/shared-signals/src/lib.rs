@@ -12,3 +12,7 @@ pub struct Shared<'a> {
 
 /// How often `receivers-only`'s receiver ran.
 pub static RECEIVED_ELSEWHERE: AtomicUsize = AtomicUsize::new(0);
+
+/// A signal no crate receives: the catalog shows it without receivers.
+#[signal]
+pub struct Quiet {}
