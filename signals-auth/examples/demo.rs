@@ -3,7 +3,8 @@
 //!
 //! Run with `cargo run -p signals-auth --example demo`. It prints a timeline:
 //! each step of the story, every signal it sent with what the signal
-//! carried, and the receivers that ran for it, in order.
+//! carried, and the receivers that ran for it, in order. With
+//! `-- --map mermaid` (or `dot`) it prints the wiring as a picture instead.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
@@ -332,8 +333,35 @@ fn key_for(email: &str) -> Secret<String> {
         .expect("the mail with the key")
 }
 
+/// `--map mermaid` or `--map dot`: the wiring of this binary, every signal
+/// with its receivers, as a picture instead of the story. README.md shows
+/// the Mermaid one; `tests/demo.rs` fails when it is no longer current.
+pub(crate) fn wiring_map(args: &[String]) -> Result<Option<String>, String> {
+    match args {
+        [] => Ok(None),
+        [flag, format] if flag == "--map" && format == "mermaid" => {
+            Ok(Some(signals_core::catalog().to_mermaid()))
+        }
+        [flag, format] if flag == "--map" && format == "dot" => {
+            Ok(Some(signals_core::catalog().to_dot()))
+        }
+        _ => Err(format!(
+            "unexpected arguments {args:?}\nusage: demo [--map mermaid|dot]"
+        )),
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match wiring_map(&args) {
+        Ok(None) => {}
+        Ok(Some(map)) => return print!("{map}"),
+        Err(usage) => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    }
     println!("signals-auth demo: the fifteen django-allauth signals, sent by the reference flows.");
     println!(
         "Each signal below shows what it carried, then the receivers that ran for it, in order."
