@@ -425,3 +425,39 @@ mod async_8 {
         bencher.bench_local(|| block_on(Async8 { value: one() }.send_robust_async()).is_ok());
     }
 }
+
+/// A signal whose run-time receivers come and go: eight static receivers,
+/// and n closures connected then dropped (in connect order), as a server
+/// that connects one receiver per client does. With a list copied whole per
+/// connect this grows as n^2; the growth ratios of 1k -> 10k -> 100k show
+/// whether it is n log n (about 10-13x per step) or n^2 (100x).
+#[signal]
+pub struct Churn {
+    pub value: u64,
+}
+
+#[allow(dead_code)] // `direct`: nothing calls the churn receivers by name
+mod churn_receivers {
+    use super::work;
+    signal_receivers!(Churn, [r0 r1 r2 r3 r4 r5 r6 r7]);
+}
+
+mod churn {
+    use super::*;
+
+    #[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 3, sample_size = 1)]
+    fn connect_then_drop(bencher: Bencher, n: usize) {
+        warm_up(|| Churn { value: 1 }.send().is_ok());
+        bencher.bench_local(|| {
+            let connections: Vec<signals_core::Connection> = (0..n as u64)
+                .map(|i| Churn::connect(move |signal: &Churn| work(signal.value, i)))
+                .collect();
+            drop(black_box(connections));
+        });
+        assert_eq!(
+            Churn::receivers().len(),
+            8,
+            "every closure was disconnected"
+        );
+    }
+}

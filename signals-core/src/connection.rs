@@ -4,12 +4,13 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::registry::Key;
+
 /// Implemented by every signal's registry, so that a [`Connection`] can
-/// disconnect without knowing the signal's type. Not public API.
-#[doc(hidden)]
-pub trait Disconnect: Sync {
-    /// Removes the receiver; false if it was not connected.
-    fn disconnect(&'static self, id: u64) -> bool;
+/// disconnect without knowing the signal's type.
+pub(crate) trait Disconnect: Sync {
+    /// Removes the receiver at `key`; false if it was not connected.
+    fn disconnect(&'static self, key: Key) -> bool;
 }
 
 /// A run-time receiver's registration. Dropping it disconnects the receiver;
@@ -21,14 +22,15 @@ pub trait Disconnect: Sync {
 #[must_use = "dropping a Connection disconnects its receiver at once; call `.forget()` to keep it connected"]
 pub struct Connection {
     registry: Option<&'static dyn Disconnect>,
-    id: u64,
+    /// Where the receiver sits in its signal's list.
+    key: Key,
 }
 
 impl Connection {
-    pub(crate) fn new(registry: &'static dyn Disconnect, id: u64) -> Self {
+    pub(crate) fn new(registry: &'static dyn Disconnect, key: Key) -> Self {
         Connection {
             registry: Some(registry),
-            id,
+            key,
         }
     }
 
@@ -36,7 +38,7 @@ impl Connection {
     /// receiver, including the one being disconnected.
     pub fn disconnect(mut self) {
         if let Some(registry) = self.registry.take() {
-            registry.disconnect(self.id);
+            registry.disconnect(self.key);
         }
     }
 
@@ -49,7 +51,7 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         if let Some(registry) = self.registry.take() {
-            registry.disconnect(self.id);
+            registry.disconnect(self.key);
         }
     }
 }
@@ -57,7 +59,7 @@ impl Drop for Connection {
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
-            .field("id", &self.id)
+            .field("id", &self.key.id())
             .field("connected", &self.registry.is_some())
             .finish()
     }

@@ -133,7 +133,30 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
 fn send_robust_merged<S: Signal>(signal: &S) -> Report {
     let snapshot = S::__registry().snapshot();
     let cursor = snapshot.cursor();
-    send_robust_in(signal, snapshot.statics(), cursor.receivers(), cursor)
+    let mut report = send_robust_in(signal, snapshot.statics(), cursor.receivers(), cursor);
+    release(snapshot, &mut report);
+    report
+}
+
+/// Drops what a robust dispatch held: a receiver disconnected during the
+/// dispatch is dropped here if the dispatch held the last reference to it,
+/// and a panic in that drop goes into the report, not to the caller.
+#[inline]
+pub(crate) fn release<T>(held: T, report: &mut Report) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(held))) {
+        report_dropped(report, payload);
+    }
+}
+
+/// Records the closures whose drop panicked at the end of a robust send, at
+/// the position after the last receiver called.
+#[cold]
+#[inline(never)]
+fn report_dropped(report: &mut Report, payload: Box<dyn std::any::Any + Send + 'static>) {
+    let position = report.len();
+    for dropped in crate::registry::dropped::take(payload) {
+        report.fail(Failure::panic(dropped.receiver, position, dropped.payload));
+    }
 }
 
 /// The loop of `send_robust`.

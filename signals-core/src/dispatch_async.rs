@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
-use crate::dispatch::{call, muted};
+use crate::dispatch::{call, muted, release};
 use crate::observe::{self, send_span, Span};
 use crate::outcome::{BoxError, Failure, Report, SendError};
 use crate::receiver::ReceiverName;
@@ -81,17 +81,41 @@ impl Fault {
     }
 }
 
-/// Polls a receiver's future, turning a panic into a `Fault`.
-struct CatchUnwind<'b>(BoxFuture<'b>);
+/// Polls a receiver's future, turning a panic into a `Fault`. The future is
+/// dropped as soon as it is done, under the same `catch_unwind`: its drop
+/// runs the receiver's code too (what it captured, the locals it held).
+struct CatchUnwind<'b>(Option<BoxFuture<'b>>);
+
+impl<'b> CatchUnwind<'b> {
+    fn new(future: BoxFuture<'b>) -> Self {
+        CatchUnwind(Some(future))
+    }
+}
 
 impl Future for CatchUnwind<'_> {
     type Output = Result<(), Fault>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(outcome)) => Poll::Ready(outcome.map_err(Fault::Error)),
-            Err(payload) => Poll::Ready(Err(Fault::Panic(payload))),
+        let slot = &mut self.0;
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            let future = slot.as_mut()?;
+            let outcome = match future.as_mut().poll(cx) {
+                Poll::Pending => return Some(Poll::Pending),
+                Poll::Ready(outcome) => outcome,
+            };
+            *slot = None;
+            Some(Poll::Ready(outcome))
+        }));
+        match polled {
+            Ok(Some(Poll::Pending)) => Poll::Pending,
+            Ok(Some(Poll::Ready(outcome))) => Poll::Ready(outcome.map_err(Fault::Error)),
+            Ok(None) => Poll::Ready(Ok(())),
+            Err(payload) => {
+                // A future that panicked is dropped too; its drop may panic
+                // again, which is contained here rather than thrown later.
+                let _ = catch_unwind(AssertUnwindSafe(|| self.0 = None));
+                Poll::Ready(Err(Fault::Panic(payload)))
+            }
         }
     }
 }
@@ -102,7 +126,9 @@ pub(crate) async fn send_robust_async<S: Signal>(signal: &S) -> Report {
     }
     let snapshot = S::__registry().snapshot_owned();
     let span = send_span(S::NAME, snapshot.len(), "send_robust_async");
-    in_span(span, send_robust_async_in(signal, &snapshot)).await
+    let mut report = in_span(span, send_robust_async_in(signal, &snapshot)).await;
+    release(snapshot, &mut report);
+    report
 }
 
 async fn send_robust_async_in<S: Signal>(
@@ -115,7 +141,7 @@ async fn send_robust_async_in<S: Signal>(
             Err(payload) => Err(Fault::Panic(payload)),
             Ok(Resolved::Skipped) => continue,
             Ok(Resolved::Done(outcome)) => outcome.map_err(Fault::Error),
-            Ok(Resolved::Pending(future)) => CatchUnwind(future).await,
+            Ok(Resolved::Pending(future)) => CatchUnwind::new(future).await,
         };
         report.called();
         if let Err(fault) = outcome {
@@ -143,7 +169,9 @@ pub(crate) async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report {
     }
     let snapshot = S::__registry().snapshot_owned();
     let span = send_span(S::NAME, snapshot.len(), "send_robust_concurrent");
-    in_span(span, send_robust_concurrent_in(signal, &snapshot)).await
+    let mut report = in_span(span, send_robust_concurrent_in(signal, &snapshot)).await;
+    release(snapshot, &mut report);
+    report
 }
 
 async fn send_robust_concurrent_in<S: Signal>(
@@ -159,7 +187,7 @@ async fn send_robust_concurrent_in<S: Signal>(
             Err(payload) => SlotState::Finished(Err(Fault::Panic(payload))),
             Ok(Resolved::Skipped) => continue,
             Ok(Resolved::Done(outcome)) => SlotState::Finished(outcome.map_err(Fault::Error)),
-            Ok(Resolved::Pending(future)) => SlotState::Running(CatchUnwind(future)),
+            Ok(Resolved::Pending(future)) => SlotState::Running(CatchUnwind::new(future)),
         };
         slots.push(Slot {
             name: callee.name(snapshot.statics()),

@@ -234,3 +234,76 @@ fn extreme_orders_sort_around_static_receivers() {
     assert_eq!(orders, [i32::MIN, i32::MIN, 0, i32::MAX, i32::MAX]);
     drop((max, min, zero));
 }
+
+/// Enough run-time receivers that their list is many nodes deep: the order
+/// rule holds across them, and after dropping some, the rest keep their
+/// places.
+#[signal]
+pub struct Crowded<'a> {
+    pub log: &'a Mutex<Vec<String>>,
+}
+
+#[receiver(signal = Crowded, order = -1)]
+fn crowded_minus_one(signal: &Crowded) {
+    signal.log.lock().unwrap().push("static -1".into());
+}
+
+#[receiver(signal = Crowded, order = 1)]
+fn crowded_one(signal: &Crowded) {
+    signal.log.lock().unwrap().push("static 1".into());
+}
+
+#[receiver(signal = Crowded)]
+fn crowded_zero(signal: &Crowded) {
+    signal.log.lock().unwrap().push("static 0".into());
+}
+
+#[test]
+fn thousands_of_run_time_receivers_keep_the_order_rule() {
+    // (order, name) of every receiver, sorted as the rule says: by order,
+    // statics before run-time ones, run-time ones in connect order.
+    let mut model: Vec<(i32, usize, String)> = vec![
+        (-1, 0, "static -1".into()),
+        (0, 0, "static 0".into()),
+        (1, 0, "static 1".into()),
+    ];
+    let mut connections = Vec::new();
+    for i in 0..3_000usize {
+        let order = (i * 7 % 5) as i32 - 2;
+        let name = format!("dyn {i} at {order}");
+        let pushed = name.clone();
+        let options = ConnectOptions::new().order(order).name(name.clone());
+        connections.push(Some(Crowded::connect_with(options, move |s: &Crowded| {
+            s.log.lock().unwrap().push(pushed.clone())
+        })));
+        model.push((order, i + 1, name));
+    }
+    let check = |model: &mut Vec<(i32, usize, String)>| {
+        model.sort_by_key(|(order, seq, _)| (*order, *seq));
+        let expected: Vec<&str> = model.iter().map(|(_, _, name)| name.as_str()).collect();
+        let log = Mutex::new(Vec::new());
+        Crowded { log: &log }.send().unwrap();
+        assert_eq!(*log.lock().unwrap(), expected);
+        let listed: Vec<String> = Crowded::receivers()
+            .iter()
+            .map(|r| r.name().replace("order::crowded_minus_one", "static -1"))
+            .map(|n| n.replace("order::crowded_zero", "static 0"))
+            .map(|n| n.replace("order::crowded_one", "static 1"))
+            .collect();
+        assert_eq!(listed, expected);
+    };
+    check(&mut model);
+    // Drop every third, and a run in the middle, in another order than
+    // they were connected.
+    for i in (0..3_000)
+        .rev()
+        .filter(|i| i % 3 == 0 || (1_200..1_900).contains(i))
+    {
+        connections[i] = None;
+        let name_start = format!("dyn {i} at ");
+        model.retain(|(_, _, name)| !name.starts_with(&name_start));
+    }
+    check(&mut model);
+    drop(connections);
+    assert_eq!(Crowded::receivers().len(), 3);
+}

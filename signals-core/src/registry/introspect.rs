@@ -1,0 +1,50 @@
+//! Introspection: every receiver of a signal, described in call order.
+
+use super::list::{List, ListCursor, Planned};
+use super::statics::{Meta, Statics};
+use crate::receiver::{Kind, ReceiverInfo};
+
+/// Every receiver's description, in call order: the static receivers, or
+/// the run-time list if one is connected. Only the walk is generic; the
+/// descriptions are built by code compiled once, not once per signal.
+pub(super) fn infos<H: Copy + 'static, D: ?Sized + 'static>(
+    statics: &Statics<H>,
+    dynamic: Option<&List<Planned<H, D>>>,
+) -> Vec<ReceiverInfo> {
+    let Some(list) = dynamic else {
+        return statics.meta.iter().map(of_static).collect();
+    };
+    let mut infos = Vec::with_capacity(list.len());
+    let mut cursor = ListCursor::new(list);
+    while let Some(planned) = cursor.next_item() {
+        infos.push(match planned {
+            Planned::Static(slot) => of_static(statics.meta_of(slot)),
+            Planned::Dynamic(entry) => of_dynamic(&entry.meta),
+        });
+    }
+    infos
+}
+
+fn of_static(m: &Meta) -> ReceiverInfo {
+    ReceiverInfo {
+        name: m.name.into(),
+        module_path: Some(m.module_path),
+        order: m.order,
+        location: m.location,
+        kind: Kind::Static,
+        is_async: m.is_async,
+        is_filtered: m.is_filtered,
+    }
+}
+
+fn of_dynamic(m: &super::list::DynMeta) -> ReceiverInfo {
+    ReceiverInfo {
+        name: m.name.to_string().into(),
+        module_path: None,
+        order: m.order,
+        location: m.location,
+        kind: Kind::Dynamic,
+        is_async: m.is_async,
+        is_filtered: m.is_filtered,
+    }
+}

@@ -1,0 +1,239 @@
+//! The per-signal registry: the static receivers linked into the binary,
+//! sorted once, and the run-time receivers, swapped atomically.
+//!
+//! - [`statics`]: the static receivers, collected and sorted on first use;
+//! - [`list`]: the run-time list, every receiver in call order once one is
+//!   connected at run time, a persistent tree that a connect or a disconnect
+//!   copies in O(log n);
+//! - this module: the registry, and connecting and disconnecting;
+//! - [`introspect`]: the receivers described, for `S::receivers()`;
+//! - [`snapshot`]: what one dispatch calls, and the cursors that walk it.
+//!
+//! The read side (every send) takes no lock and allocates nothing. While no
+//! run-time receiver is connected, which a count says, a send walks the
+//! static handlers as a hand-written linkme slice would. Otherwise it loads
+//! the run-time list from an `ArcSwapOption` and walks it.
+//!
+//! Writers (connect, disconnect) serialise on a per-signal mutex, build the
+//! new list from the old one, swap it in, and drop the old one after
+//! unlocking, so that a closure whose drop disconnects something else cannot
+//! deadlock.
+//!
+//! Everything generic over the signal is kept small: code generic over a
+//! signal is compiled once per signal, so sorting, introspection and the
+//! lock-free swap work on types that are the same for every signal
+//! ([`statics::Meta`], [`list::DynMeta`], [`list::Erased`]) where they can.
+
+mod introspect;
+mod list;
+mod snapshot;
+mod statics;
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use arc_swap::ArcSwapOption;
+
+use crate::connection::{Connection, Disconnect};
+use crate::receiver::{Location, ReceiverInfo};
+
+pub(crate) use list::dropped;
+pub(crate) use list::Key;
+use list::{DynEntry, DynMeta, Erased, List, Planned};
+pub(crate) use snapshot::{BorrowedSnapshot, Callee, OwnedSnapshot, Walk};
+pub use statics::Collector;
+pub(crate) use statics::Statics;
+
+/// What one connect call asks for. Built by the generated `connect` methods.
+#[doc(hidden)]
+pub struct DynReceiver<D: ?Sized> {
+    pub(crate) order: i32,
+    pub(crate) name: Arc<str>,
+    pub(crate) location: Location,
+    pub(crate) is_async: bool,
+    pub(crate) is_filtered: bool,
+    pub(crate) handler: Arc<D>,
+}
+
+impl<D: ?Sized> DynReceiver<D> {
+    pub(crate) fn new(
+        order: i32,
+        name: Arc<str>,
+        location: Location,
+        is_async: bool,
+        is_filtered: bool,
+        handler: Arc<D>,
+    ) -> Self {
+        DynReceiver {
+            order,
+            name,
+            location,
+            is_async,
+            is_filtered,
+            handler,
+        }
+    }
+}
+
+/// The registry of one signal. `#[signal]` emits one `static` of this type per
+/// signal; `H` is the static handler type (a higher-ranked function pointer)
+/// and `D` the run-time handler type (a `dyn Call`). Not public API.
+#[doc(hidden)]
+pub struct Registry<H: 'static, D: ?Sized + 'static> {
+    collect: fn(&mut Collector<H>),
+    statics: OnceLock<Statics<H>>,
+    /// A `List<Planned<H, D>>`, behind a type that is the same for every
+    /// signal; `None` while no run-time receiver is connected.
+    dynamic: ArcSwapOption<Erased>,
+    /// How many run-time receivers are connected.
+    dynamic_len: AtomicUsize,
+    writer: Mutex<()>,
+    next_id: AtomicU64,
+    /// The run-time handler type, which only the erased list holds.
+    run_time: PhantomData<fn(&D)>,
+}
+
+impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registry<H, D> {
+    /// `collect` adds the static receivers the backend (linkme or inventory)
+    /// found; it is called once, on first use.
+    pub const fn new(collect: fn(&mut Collector<H>)) -> Self {
+        Registry {
+            collect,
+            statics: OnceLock::new(),
+            dynamic: ArcSwapOption::const_empty(),
+            dynamic_len: AtomicUsize::new(0),
+            writer: Mutex::new(()),
+            next_id: AtomicU64::new(0),
+            run_time: PhantomData,
+        }
+    }
+
+    /// The static receivers in call order, sorted on first use.
+    #[inline]
+    pub(crate) fn statics(&self) -> &Statics<H> {
+        self.statics.get_or_init(|| Statics::new(self.collect))
+    }
+
+    /// The static receivers, when no run-time receiver is connected: all a
+    /// dispatch that starts now calls, with no snapshot to take.
+    #[inline]
+    pub(crate) fn statics_only(&self) -> Option<&Statics<H>> {
+        if self.dynamic_len.load(Ordering::Acquire) == 0 {
+            Some(self.statics())
+        } else {
+            None
+        }
+    }
+
+    /// What one dispatch calls: the receivers connected when it starts.
+    #[inline]
+    pub(crate) fn snapshot(&self) -> BorrowedSnapshot<'_, H, D> {
+        let dynamic = if self.dynamic_len.load(Ordering::Acquire) == 0 {
+            None
+        } else {
+            Some(self.dynamic.load())
+        };
+        snapshot::Snapshot {
+            statics: self.statics(),
+            dynamic,
+            signal: PhantomData,
+        }
+    }
+
+    /// A snapshot that owns its run-time receivers, for dispatches that may
+    /// be suspended (async): a short-lived `Guard` must not be held across
+    /// an `.await`.
+    #[inline]
+    pub(crate) fn snapshot_owned(&self) -> OwnedSnapshot<'_, H, D> {
+        let dynamic = if self.dynamic_len.load(Ordering::Acquire) == 0 {
+            None
+        } else {
+            self.dynamic.load_full()
+        };
+        snapshot::Snapshot {
+            statics: self.statics(),
+            dynamic,
+            signal: PhantomData,
+        }
+    }
+
+    pub(crate) fn has_receivers(&self) -> bool {
+        !self.statics().is_empty() || self.dynamic_len.load(Ordering::Acquire) != 0
+    }
+
+    pub(crate) fn infos(&self) -> Vec<ReceiverInfo> {
+        let dynamic = self.dynamic.load();
+        introspect::infos(self.statics(), dynamic.as_deref().map(Erased::get::<H, D>))
+    }
+
+    /// Adds a run-time receiver after every receiver of lower or equal order.
+    pub fn connect(&'static self, receiver: DynReceiver<D>) -> Connection {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let key = Key::of_run_time(receiver.order, id);
+        let entry = Planned::Dynamic(Arc::new(DynEntry {
+            meta: DynMeta {
+                order: receiver.order,
+                name: receiver.name,
+                location: receiver.location,
+                is_async: receiver.is_async,
+                is_filtered: receiver.is_filtered,
+            },
+            handler: receiver.handler,
+        }));
+        let old = {
+            let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let old = self.dynamic.load_full();
+            let list = match old.as_deref() {
+                Some(old) => old.get::<H, D>().insert(key, entry),
+                None => self.first_list().insert(key, entry),
+            };
+            self.dynamic.store(Some(Arc::new(Erased::new(list))));
+            self.dynamic_len.fetch_add(1, Ordering::Release);
+            old
+        };
+        drop(old);
+        Connection::new(self, key)
+    }
+
+    /// The list of the static receivers alone, to which the first run-time
+    /// receiver is added.
+    fn first_list(&'static self) -> List<Planned<H, D>> {
+        let statics = self.statics();
+        let mut list = List::new();
+        for (index, (handler, meta)) in statics.handlers.iter().zip(&*statics.meta).enumerate() {
+            list = list.insert(Key::of_static(meta.order, index), Planned::Static(handler));
+        }
+        list
+    }
+}
+
+impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Disconnect
+    for Registry<H, D>
+{
+    fn disconnect(&'static self, key: Key) -> bool {
+        let old = {
+            let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let old = self.dynamic.load_full();
+            let Some(list) = old.as_deref() else {
+                return false;
+            };
+            let Some(list) = list.get::<H, D>().remove(key) else {
+                return false;
+            };
+            let len = self.dynamic_len.load(Ordering::Relaxed) - 1;
+            let list = if len == 0 {
+                None
+            } else {
+                Some(Arc::new(Erased::new(list)))
+            };
+            self.dynamic.store(list);
+            self.dynamic_len.store(len, Ordering::Release);
+            old
+        };
+        // The removed closure (and whatever it captured) is dropped here,
+        // outside the lock, unless a dispatch in flight still holds it.
+        drop(old);
+        true
+    }
+}

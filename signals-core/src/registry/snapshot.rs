@@ -1,0 +1,247 @@
+//! What one dispatch calls: a snapshot of the receivers connected when it
+//! starts, and the cursors that walk it in call order.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use arc_swap::Guard;
+
+use super::list::{DynEntry, Erased, List, ListCursor, Planned};
+use super::statics::Statics;
+use crate::receiver::ReceiverName;
+
+/// Holds a snapshot's run-time list: a short-lived `arc_swap::Guard` for
+/// synchronous dispatches, an `Arc` for dispatches that may be suspended
+/// (a `Guard` must not be held across an `.await`).
+pub(crate) trait Hold {
+    fn list(&self) -> Option<&Erased>;
+}
+
+impl Hold for Option<Guard<Option<Arc<Erased>>>> {
+    #[inline]
+    fn list(&self) -> Option<&Erased> {
+        self.as_ref()?.as_deref()
+    }
+}
+
+impl Hold for Option<Arc<Erased>> {
+    #[inline]
+    fn list(&self) -> Option<&Erased> {
+        self.as_deref()
+    }
+}
+
+/// The receivers one dispatch calls, fixed when it starts; `G` holds the
+/// run-time list, if any receiver was connected at run time.
+pub(crate) struct Snapshot<'r, H: 'static, D: ?Sized + 'static, G> {
+    pub(super) statics: &'r Statics<H>,
+    pub(super) dynamic: G,
+    pub(super) signal: PhantomData<&'r D>,
+}
+
+/// The snapshot of a synchronous dispatch.
+pub(crate) type BorrowedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Guard<Option<Arc<Erased>>>>>;
+
+/// The snapshot of an async dispatch, which owns its run-time list.
+pub(crate) type OwnedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Arc<Erased>>>;
+
+impl<'r, H: Copy + 'static, D: ?Sized + 'static, G: Hold> Snapshot<'r, H, D, G> {
+    fn dynamic(&self) -> Option<&List<Planned<H, D>>> {
+        Some(self.dynamic.list()?.get())
+    }
+
+    pub(crate) fn statics(&self) -> &'r Statics<H> {
+        self.statics
+    }
+
+    /// How many receivers the dispatch calls.
+    pub(crate) fn len(&self) -> usize {
+        self.dynamic().map_or(self.statics.len(), List::len)
+    }
+
+    /// Every receiver, static and run-time, in call order. (Each call
+    /// downcasts the run-time list: take one cursor per send.)
+    pub(crate) fn cursor(&self) -> Cursor<'_, H, D> {
+        match self.dynamic() {
+            Some(list) => Cursor::Plan(PlanCursor {
+                list: ListCursor::new(list),
+                len: list.len(),
+            }),
+            None => Cursor::Static(StaticCursor::new(self.statics)),
+        }
+    }
+}
+
+/// One receiver about to be called.
+pub(crate) enum Callee<'r, H: 'static, D: ?Sized + 'static> {
+    /// A static receiver: its handler, in [`Statics`].
+    Static(&'r H),
+    Dynamic(&'r DynEntry<D>),
+}
+
+impl<H: Copy + 'static, D: ?Sized + 'static> Clone for Callee<'_, H, D> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<H: Copy + 'static, D: ?Sized + 'static> Copy for Callee<'_, H, D> {}
+
+impl<H: Copy + 'static, D: ?Sized + 'static> Callee<'_, H, D> {
+    /// The receiver's name; `statics` are those of the snapshot it came from.
+    pub(crate) fn name(self, statics: &Statics<H>) -> ReceiverName {
+        match self {
+            Callee::Static(slot) => ReceiverName::Static(statics.meta_of(slot).name),
+            Callee::Dynamic(e) => ReceiverName::Shared(Arc::clone(&e.meta.name)),
+        }
+    }
+}
+
+/// A walk over the receivers of one dispatch, in call order.
+pub(crate) trait Walk<'r, H: 'static, D: ?Sized + 'static>:
+    Iterator<Item = Callee<'r, H, D>>
+{
+    /// How many receivers the walk has yielded so far.
+    fn reached(&self) -> usize;
+
+    /// The receiver it yielded last: the one running, if any.
+    fn current(&self) -> Option<Callee<'r, H, D>>;
+}
+
+/// Walks the static receivers alone, in call order.
+pub(crate) struct StaticCursor<'r, H: 'static, D: ?Sized + 'static> {
+    all: &'r [H],
+    handlers: std::slice::Iter<'r, H>,
+    dynamic: PhantomData<&'r D>,
+}
+
+impl<'r, H: Copy + 'static, D: ?Sized + 'static> StaticCursor<'r, H, D> {
+    #[inline]
+    pub(crate) fn new(statics: &'r Statics<H>) -> Self {
+        StaticCursor {
+            all: &statics.handlers,
+            handlers: statics.handlers.iter(),
+            dynamic: PhantomData,
+        }
+    }
+}
+
+impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for StaticCursor<'r, H, D> {
+    #[inline]
+    fn reached(&self) -> usize {
+        self.all.len() - self.handlers.len()
+    }
+
+    fn current(&self) -> Option<Callee<'r, H, D>> {
+        let all = self.all;
+        Some(Callee::Static(&all[self.reached().checked_sub(1)?]))
+    }
+}
+
+impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for StaticCursor<'r, H, D> {
+    type Item = Callee<'r, H, D>;
+
+    // `match` and indexing rather than `Option::map` and `get`, here and in
+    // `PlanCursor`: the same code once optimized, and fewer generic helpers
+    // for an unoptimized build to compile once per signal.
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.handlers.next() {
+            Some(handler) => Some(Callee::Static(handler)),
+            None => None,
+        }
+    }
+}
+
+/// Walks the static and run-time receivers in the call order of the
+/// run-time list.
+pub(crate) struct PlanCursor<'r, H: 'static, D: ?Sized + 'static> {
+    list: ListCursor<'r, Planned<H, D>>,
+    len: usize,
+}
+
+#[inline]
+fn callee<H: 'static, D: ?Sized + 'static>(planned: &Planned<H, D>) -> Callee<'_, H, D> {
+    match planned {
+        Planned::Static(handler) => Callee::Static(handler),
+        Planned::Dynamic(entry) => Callee::Dynamic(entry),
+    }
+}
+
+impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for PlanCursor<'r, H, D> {
+    #[inline]
+    fn reached(&self) -> usize {
+        self.list.reached()
+    }
+
+    fn current(&self) -> Option<Callee<'r, H, D>> {
+        match self.list.current() {
+            Some(planned) => Some(callee(planned)),
+            None => None,
+        }
+    }
+}
+
+impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for PlanCursor<'r, H, D> {
+    type Item = Callee<'r, H, D>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.list.next_item() {
+            Some(planned) => Some(callee(planned)),
+            None => None,
+        }
+    }
+}
+
+/// Walks every receiver of a snapshot in call order, whether or not it has
+/// run-time receivers.
+pub(crate) enum Cursor<'r, H: 'static, D: ?Sized + 'static> {
+    Static(StaticCursor<'r, H, D>),
+    Plan(PlanCursor<'r, H, D>),
+}
+
+impl<H: Copy + 'static, D: ?Sized + 'static> Cursor<'_, H, D> {
+    /// How many receivers the walk yields in all.
+    pub(crate) fn receivers(&self) -> usize {
+        match self {
+            Cursor::Static(cursor) => cursor.all.len(),
+            Cursor::Plan(cursor) => cursor.len,
+        }
+    }
+}
+
+impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for Cursor<'r, H, D> {
+    fn reached(&self) -> usize {
+        match self {
+            Cursor::Static(cursor) => cursor.reached(),
+            Cursor::Plan(cursor) => cursor.reached(),
+        }
+    }
+
+    fn current(&self) -> Option<Callee<'r, H, D>> {
+        match self {
+            Cursor::Static(cursor) => cursor.current(),
+            Cursor::Plan(cursor) => cursor.current(),
+        }
+    }
+}
+
+impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for Cursor<'r, H, D> {
+    type Item = Callee<'r, H, D>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Cursor::Static(cursor) => cursor.next(),
+            Cursor::Plan(cursor) => cursor.next(),
+        }
+    }
+}
+
+impl<H: Copy + 'static> Statics<H> {
+    /// Walks the static receivers in call order.
+    #[inline]
+    pub(crate) fn cursor<D: ?Sized>(&self) -> StaticCursor<'_, H, D> {
+        StaticCursor::new(self)
+    }
+}
