@@ -199,10 +199,17 @@ fn mermaid_string(text: &str) -> String {
 }
 
 pub(crate) fn dot(catalog: &Catalog) -> String {
-    let map = Map::new(catalog);
+    draw(catalog, write_dot)
+}
+
+pub(crate) fn mermaid(catalog: &Catalog) -> String {
+    draw(catalog, write_mermaid)
+}
+
+fn draw(catalog: &Catalog, write: fn(&Map, &mut String) -> fmt::Result) -> String {
     let mut out = String::new();
     // Writing to a `String` cannot fail.
-    let _ = write_dot(&map, &mut out);
+    let _ = write(&Map::new(catalog), &mut out);
     out
 }
 
@@ -261,14 +268,6 @@ fn write_dot(map: &Map, out: &mut String) -> fmt::Result {
         writeln!(out, "];")?;
     }
     writeln!(out, "}}")
-}
-
-pub(crate) fn mermaid(catalog: &Catalog) -> String {
-    let map = Map::new(catalog);
-    let mut out = String::new();
-    // Writing to a `String` cannot fail.
-    let _ = write_mermaid(&map, &mut out);
-    out
 }
 
 fn write_mermaid(map: &Map, out: &mut String) -> fmt::Result {

@@ -165,9 +165,10 @@ impl fmt::Display for ReceiverInfo {
             Kind::Dynamic => "dynamic",
         };
         let flavour = if self.is_async { " async" } else { "" };
+        let filtered = if self.is_filtered { " filtered" } else { "" };
         write!(
             f,
-            "{:>5}  {}  ({kind}{flavour}, {})",
+            "{:>5}  {}  ({kind}{flavour}{filtered}, {})",
             self.order, self.name, self.location
         )
     }

@@ -12,7 +12,7 @@
 //! location: { "file", "line", "column" }
 //! ```
 
-use serde::ser::{Serialize, SerializeSeq, SerializeStruct, Serializer};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::catalog::{Catalog, CatalogEntry};
 use crate::receiver::{Kind, Location, ReceiverInfo};
@@ -29,11 +29,7 @@ struct Signals<'c>(&'c Catalog);
 
 impl Serialize for Signals<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut signals = serializer.serialize_seq(Some(self.0.len()))?;
-        for entry in self.0 {
-            signals.serialize_element(entry)?;
-        }
-        signals.end()
+        serializer.collect_seq(self.0)
     }
 }
 
@@ -56,11 +52,7 @@ struct Fields(&'static [(&'static str, &'static str)]);
 
 impl Serialize for Fields {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut fields = serializer.serialize_seq(Some(self.0.len()))?;
-        for &(name, ty) in self.0 {
-            fields.serialize_element(&Field { name, ty })?;
-        }
-        fields.end()
+        serializer.collect_seq(self.0.iter().map(|&(name, ty)| Field { name, ty }))
     }
 }
 
