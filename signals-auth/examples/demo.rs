@@ -24,7 +24,7 @@ use signals_auth::socialaccount::{
     SocialAccountUpdated,
 };
 use signals_auth::{
-    AuthUser, RequestContext, Secret, SocialAccount, SocialLogin, SocialToken, Store,
+    AuthUser, RequestContext, Secret, SocialAccount, SocialLogin, SocialToken, Store, Transaction,
 };
 use signals_core::{receiver, Signal};
 
@@ -243,14 +243,16 @@ async fn attach_by_verified_email(s: &PreSocialLogin<'_>) -> Result<(), signals_
         ran("attach_by_verified_email (async, nothing to do)".to_owned());
         return Ok(());
     }
+    // A read of its own: the flow's transaction is not committed yet.
+    let mut store = APP.store().begin().await?;
     for email in login.verified_emails() {
-        let Some(address) = APP.store().email_address(email).await? else {
+        let Some(address) = store.email_address(email).await? else {
             continue;
         };
         if !address.verified {
             continue; // only an address the member proved is theirs
         }
-        if let Some(member) = APP.store().user(&address.user_id).await? {
+        if let Some(member) = store.user(&address.user_id).await? {
             ran(format!(
                 "attach_by_verified_email (async, attached to user {})",
                 member.id

@@ -31,7 +31,7 @@ use signals_auth::flows::{
 use signals_auth::mail::{Mail, Mailer};
 use signals_auth::memory::MemoryStore;
 use signals_auth::web::SessionCookie;
-use signals_auth::{AuthUser, RequestContext, Secret, Store};
+use signals_auth::{AuthUser, RequestContext, Secret, Store, Transaction};
 use signals_core::BoxError;
 
 /// The site: the flows, and the logins that wait for a confirmation
@@ -199,8 +199,13 @@ async fn profile<S: Store, M: Mailer>(
     State(site): Shared<S, M>,
     request: RequestContext,
 ) -> Response {
+    // Reads only: a transaction of its own, dropped (rolled back) at the end.
+    let mut store = match site.accounts.store().begin().await {
+        Ok(store) => store,
+        Err(error) => return error_response(&FlowError::Store(error)),
+    };
     let user = match request.session_key() {
-        Some(key) => site.accounts.store().session_user(key).await,
+        Some(key) => store.session_user(key).await,
         None => Ok(None),
     };
     let user = match user {
@@ -208,7 +213,7 @@ async fn profile<S: Store, M: Mailer>(
         Ok(None) => return (StatusCode::UNAUTHORIZED, "log in first\n").into_response(),
         Err(error) => return error_response(&FlowError::Store(error)),
     };
-    match site.accounts.store().email_addresses(&user.id()).await {
+    match store.email_addresses(&user.id()).await {
         Ok(addresses) => {
             let mut page = format!("user {}\n", user.id());
             for address in addresses {

@@ -109,6 +109,7 @@ pub mod flows;
 pub mod mail;
 pub mod memory;
 mod models;
+mod password;
 mod request;
 pub mod secret;
 pub mod socialaccount;
@@ -118,6 +119,7 @@ mod user;
 pub mod web;
 
 pub use http;
+mod validate;
 
 pub use models::{
     normalize_email, EmailAddress, EmailConfirmation, ExtraData, Process, SocialAccount, SocialApp,
@@ -126,5 +128,9 @@ pub use models::{
 pub use request::{is_sensitive_header, RequestContext, ResponseContext};
 pub use secret::Secret;
 pub use socialaccount::ImmediateResponse;
-pub use store::{generate_key, NewUser, Store, StoreError, StoreResult};
+pub use store::{
+    generate_key, is_well_formed_key, Conflict, NewUser, Store, StoreError, StoreResult,
+    Transaction, KEY_BYTES,
+};
 pub use user::AuthUser;
+pub use validate::{validate_email, validate_username, MAX_EMAIL_LENGTH, MAX_USERNAME_LENGTH};

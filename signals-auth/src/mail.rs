@@ -39,6 +39,14 @@ pub enum Mail {
         /// The address that was asked for.
         to: String,
     },
+    /// "Someone tried to sign up (or add this address) but you already
+    /// have an account": sent to the owner instead of a confirmation when
+    /// [`prevent_enumeration`](crate::flows::Settings::prevent_enumeration)
+    /// hides that the address is taken.
+    AccountAlreadyExists {
+        /// The owner's address.
+        to: String,
+    },
 }
 
 impl Mail {
@@ -48,7 +56,8 @@ impl Mail {
             Mail::Confirmation { to, .. }
             | Mail::PasswordReset { to, .. }
             | Mail::PasswordResetDone { to }
-            | Mail::UnknownAccount { to } => to,
+            | Mail::UnknownAccount { to }
+            | Mail::AccountAlreadyExists { to } => to,
         }
     }
 
@@ -56,7 +65,9 @@ impl Mail {
     pub fn key(&self) -> Option<&Secret<String>> {
         match self {
             Mail::Confirmation { key, .. } | Mail::PasswordReset { key, .. } => Some(key),
-            Mail::PasswordResetDone { .. } | Mail::UnknownAccount { .. } => None,
+            Mail::PasswordResetDone { .. }
+            | Mail::UnknownAccount { .. }
+            | Mail::AccountAlreadyExists { .. } => None,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
@@ -12,7 +13,7 @@ use signals_core::BoxError;
 use crate::mail::{Mail, Mailer};
 use crate::models::{normalize_email, EmailAddress, EmailConfirmation, SocialAccount, SocialToken};
 use crate::secret::Secret;
-use crate::store::{NewUser, Store, StoreResult};
+use crate::store::{Conflict, NewUser, Store, StoreError, StoreResult, Transaction};
 use crate::user::AuthUser;
 
 /// A user with an id, an optional username and an optional address: the
@@ -62,8 +63,12 @@ type MakeUser<U> = dyn Fn(&str, &NewUser) -> U + Send + Sync;
 /// the application's own type, made by the function given to
 /// [`with_user_type`](Self::with_user_type).
 ///
-/// Passwords are kept as given (inside [`Secret`]s), not hashed: never use
-/// it for real accounts.
+/// Transactions are units of work: each works on its own copy of the
+/// store, and [`commit`](Transaction::commit) replays its writes on the
+/// shared state under one lock, re-checking every uniqueness rule there (an
+/// address, a username, a provider account, a key taken once), so
+/// concurrent flows never both win. A transaction dropped or rolled back
+/// leaves nothing behind. Nothing is kept on disk.
 ///
 /// ```
 /// use signals_auth::memory::MemoryStore;
@@ -82,12 +87,13 @@ type MakeUser<U> = dyn Fn(&str, &NewUser) -> U + Send + Sync;
 /// ```
 pub struct MemoryStore<U = BasicUser> {
     make_user: Box<MakeUser<U>>,
+    next_id: AtomicU64,
     state: Mutex<State<U>>,
 }
 
 struct State<U> {
-    next_id: u64,
     users: BTreeMap<String, Arc<U>>,
+    /// Lowercased username to user id.
     usernames: HashMap<String, String>,
     passwords: HashMap<String, Secret<String>>,
     emails: BTreeMap<String, EmailAddress>,
@@ -95,6 +101,176 @@ struct State<U> {
     reset_keys: HashMap<String, (String, SystemTime)>,
     social: BTreeMap<(String, String), (SocialAccount, Option<SocialToken>)>,
     sessions: HashMap<String, String>,
+}
+
+impl<U> Clone for State<U> {
+    fn clone(&self) -> Self {
+        State {
+            users: self.users.clone(),
+            usernames: self.usernames.clone(),
+            passwords: self.passwords.clone(),
+            emails: self.emails.clone(),
+            confirmations: self.confirmations.clone(),
+            reset_keys: self.reset_keys.clone(),
+            social: self.social.clone(),
+            sessions: self.sessions.clone(),
+        }
+    }
+}
+
+impl<U> State<U> {
+    fn new() -> Self {
+        State {
+            users: BTreeMap::new(),
+            usernames: HashMap::new(),
+            passwords: HashMap::new(),
+            emails: BTreeMap::new(),
+            confirmations: HashMap::new(),
+            reset_keys: HashMap::new(),
+            social: BTreeMap::new(),
+            sessions: HashMap::new(),
+        }
+    }
+
+    /// Applies one write, checking the uniqueness rules; on `Err` nothing
+    /// of the write is applied.
+    fn apply(&mut self, op: &Op<U>) -> StoreResult<()> {
+        match op {
+            Op::CreateUser {
+                user_id,
+                username,
+                user,
+            } => {
+                if let Some(username) = username {
+                    if self.usernames.contains_key(username) {
+                        return Err(Conflict::Username.into());
+                    }
+                    self.usernames.insert(username.clone(), user_id.clone());
+                }
+                self.users.insert(user_id.clone(), Arc::clone(user));
+            }
+            Op::SetPassword { user_id, hash } => {
+                match hash {
+                    Some(hash) => self.passwords.insert(user_id.clone(), hash.clone()),
+                    None => self.passwords.remove(user_id),
+                };
+            }
+            Op::InsertEmail(address) => {
+                if self.emails.contains_key(&address.email) {
+                    return Err(Conflict::Email.into());
+                }
+                self.emails.insert(address.email.clone(), address.clone());
+            }
+            Op::UpdateEmail(address) => {
+                // Only the owner's stored address: never re-creates one a
+                // concurrent flow deleted.
+                if let Some(stored) = self.emails.get_mut(&address.email) {
+                    if stored.user_id == address.user_id {
+                        *stored = address.clone();
+                    }
+                }
+            }
+            Op::DeleteEmail(email) => {
+                self.emails.remove(email);
+            }
+            Op::InsertConfirmation(confirmation) => {
+                self.confirmations
+                    .insert(confirmation.key.expose().clone(), confirmation.clone());
+            }
+            Op::TakeConfirmation(key) => {
+                if self.confirmations.remove(key.expose()).is_none() {
+                    return Err(Conflict::KeyUsed.into());
+                }
+            }
+            Op::InsertResetKey {
+                key,
+                user_id,
+                created,
+            } => {
+                self.reset_keys
+                    .insert(key.expose().clone(), (user_id.clone(), *created));
+            }
+            Op::TakeResetKey(key) => {
+                if self.reset_keys.remove(key.expose()).is_none() {
+                    return Err(Conflict::KeyUsed.into());
+                }
+            }
+            Op::DeleteResetKeys(user_id) => {
+                self.reset_keys.retain(|_, (owner, _)| owner != user_id);
+            }
+            Op::InsertSocial(account, token) => {
+                let key = (account.provider.clone(), account.uid.clone());
+                if self.social.contains_key(&key) {
+                    return Err(Conflict::SocialAccount.into());
+                }
+                self.social.insert(key, (account.clone(), token.clone()));
+            }
+            Op::UpdateSocial(account, token) => {
+                let key = (account.provider.clone(), account.uid.clone());
+                if let Some((stored, stored_token)) = self.social.get_mut(&key) {
+                    *stored = account.clone();
+                    if let Some(token) = token {
+                        *stored_token = Some(token.clone());
+                    }
+                }
+            }
+            Op::DeleteSocial(key) => {
+                self.social.remove(key);
+            }
+            Op::InsertSession { key, user_id } => {
+                self.sessions.insert(key.expose().clone(), user_id.clone());
+            }
+            Op::DeleteSession(key) => {
+                self.sessions.remove(key.expose());
+            }
+            Op::DeleteSessions { user_id, except } => {
+                self.sessions.retain(|key, owner| {
+                    owner != user_id
+                        || except
+                            .as_ref()
+                            .is_some_and(|except| Secret::new(key.clone()) == *except)
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One write of a transaction, replayed on the shared state at commit.
+enum Op<U> {
+    CreateUser {
+        user_id: String,
+        username: Option<String>,
+        user: Arc<U>,
+    },
+    SetPassword {
+        user_id: String,
+        hash: Option<Secret<String>>,
+    },
+    InsertEmail(EmailAddress),
+    UpdateEmail(EmailAddress),
+    DeleteEmail(String),
+    InsertConfirmation(EmailConfirmation),
+    TakeConfirmation(Secret<String>),
+    InsertResetKey {
+        key: Secret<String>,
+        user_id: String,
+        created: SystemTime,
+    },
+    TakeResetKey(Secret<String>),
+    DeleteResetKeys(String),
+    InsertSocial(SocialAccount, Option<SocialToken>),
+    UpdateSocial(SocialAccount, Option<SocialToken>),
+    DeleteSocial((String, String)),
+    InsertSession {
+        key: Secret<String>,
+        user_id: String,
+    },
+    DeleteSession(Secret<String>),
+    DeleteSessions {
+        user_id: String,
+        except: Option<Secret<String>>,
+    },
 }
 
 impl MemoryStore<BasicUser> {
@@ -116,21 +292,13 @@ impl Default for MemoryStore<BasicUser> {
 
 impl<U: AuthUser> MemoryStore<U> {
     /// An empty store whose users `make_user(id, new_user)` builds; ids are
-    /// `"1"`, `"2"`, and so on.
+    /// `"1"`, `"2"`, and so on (an id a rolled-back transaction drew is not
+    /// given out again, as with a database sequence).
     pub fn with_user_type(make_user: impl Fn(&str, &NewUser) -> U + Send + Sync + 'static) -> Self {
         MemoryStore {
             make_user: Box::new(make_user),
-            state: Mutex::new(State {
-                next_id: 1,
-                users: BTreeMap::new(),
-                usernames: HashMap::new(),
-                passwords: HashMap::new(),
-                emails: BTreeMap::new(),
-                confirmations: HashMap::new(),
-                reset_keys: HashMap::new(),
-                social: BTreeMap::new(),
-                sessions: HashMap::new(),
-            }),
+            next_id: AtomicU64::new(1),
+            state: Mutex::new(State::new()),
         }
     }
 
@@ -152,11 +320,83 @@ impl<U: AuthUser> MemoryStore<U> {
             .and_then(|(_, token)| token.clone())
     }
 
+    /// Everything the store holds, for comparing two moments field by
+    /// field (`==` compares secrets by value, in constant time; `{:?}`
+    /// redacts them).
+    pub fn snapshot(&self) -> MemorySnapshot {
+        let state = self.lock();
+        let secret_keyed = |keys: Vec<(&String, String)>| {
+            let mut rows: Vec<(Secret<String>, String)> = keys
+                .into_iter()
+                .map(|(key, row)| (Secret::new(key.clone()), row))
+                .collect();
+            rows.sort_by(|a, b| a.0.expose().cmp(b.0.expose()));
+            rows
+        };
+        MemorySnapshot {
+            users: state
+                .users
+                .keys()
+                .map(|id| {
+                    let username = state
+                        .usernames
+                        .iter()
+                        .find(|(_, owner)| *owner == id)
+                        .map(|(name, _)| name.clone());
+                    (id.clone(), username)
+                })
+                .collect(),
+            passwords: state
+                .passwords
+                .iter()
+                .map(|(id, hash)| (id.clone(), hash.clone()))
+                .collect(),
+            emails: state.emails.values().cloned().collect(),
+            confirmations: {
+                let mut rows: Vec<(Secret<String>, EmailConfirmation)> = state
+                    .confirmations
+                    .iter()
+                    .map(|(key, confirmation)| (Secret::new(key.clone()), confirmation.clone()))
+                    .collect();
+                rows.sort_by(|a, b| a.0.expose().cmp(b.0.expose()));
+                rows
+            },
+            reset_keys: secret_keyed(
+                state
+                    .reset_keys
+                    .iter()
+                    .map(|(key, (user, created))| (key, format!("user={user} created={created:?}")))
+                    .collect(),
+            ),
+            social: state.social.values().cloned().collect(),
+            sessions: secret_keyed(
+                state
+                    .sessions
+                    .iter()
+                    .map(|(key, user)| (key, format!("user={user}")))
+                    .collect(),
+            ),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State<U>> {
-        // Every write below is a single map operation: a panic elsewhere
-        // cannot leave the maps inconsistent.
+        // Commits swap in a whole new state: a panic cannot leave it
+        // half-written.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// What a [`MemoryStore`] held at one moment: see
+/// [`MemoryStore::snapshot`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemorySnapshot {
+    users: BTreeMap<String, Option<String>>,
+    passwords: BTreeMap<String, Secret<String>>,
+    emails: Vec<EmailAddress>,
+    confirmations: Vec<(Secret<String>, EmailConfirmation)>,
+    reset_keys: Vec<(Secret<String>, String)>,
+    social: Vec<(SocialAccount, Option<SocialToken>)>,
+    sessions: Vec<(Secret<String>, String)>,
 }
 
 impl<U> fmt::Debug for MemoryStore<U> {
@@ -173,56 +413,138 @@ impl<U> fmt::Debug for MemoryStore<U> {
 
 impl<U: AuthUser> Store for MemoryStore<U> {
     type User = U;
+    type Tx<'a> = MemoryTransaction<'a, U>;
 
-    async fn create_user(&self, new: &NewUser) -> StoreResult<Arc<U>> {
-        let mut state = self.lock();
-        let id = state.next_id.to_string();
-        state.next_id += 1;
-        let user = Arc::new((self.make_user)(&id, new));
-        if let Some(username) = &new.username {
-            state.usernames.insert(username.to_lowercase(), id.clone());
-        }
-        state.users.insert(id, Arc::clone(&user));
-        Ok(user)
+    async fn begin(&self) -> StoreResult<MemoryTransaction<'_, U>> {
+        let view = self.lock().clone();
+        Ok(MemoryTransaction {
+            store: self,
+            view,
+            ops: Vec::new(),
+        })
     }
+}
 
-    async fn user(&self, id: &str) -> StoreResult<Option<Arc<U>>> {
-        Ok(self.lock().users.get(id).cloned())
+/// A [`MemoryStore`]'s unit of work: its reads see the store as it was at
+/// [`begin`](Store::begin) plus its own writes; [`commit`](Transaction::commit)
+/// replays the writes on the shared state under one lock, all or none.
+pub struct MemoryTransaction<'a, U> {
+    store: &'a MemoryStore<U>,
+    view: State<U>,
+    ops: Vec<Op<U>>,
+}
+
+impl<U> fmt::Debug for MemoryTransaction<'_, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryTransaction")
+            .field("writes", &self.ops.len())
+            .finish_non_exhaustive()
     }
+}
 
-    async fn user_by_username(&self, username: &str) -> StoreResult<Option<Arc<U>>> {
-        let state = self.lock();
-        Ok(state
-            .usernames
-            .get(&username.to_lowercase())
-            .and_then(|id| state.users.get(id))
-            .cloned())
-    }
-
-    async fn set_password(
-        &self,
-        user_id: &str,
-        password: Option<&Secret<String>>,
-    ) -> StoreResult<()> {
-        let mut state = self.lock();
-        match password {
-            Some(password) => state.passwords.insert(user_id.to_owned(), password.clone()),
-            None => state.passwords.remove(user_id),
-        };
+impl<U: AuthUser> MemoryTransaction<'_, U> {
+    /// Applies a write to this transaction's view and records it for the
+    /// commit.
+    fn write(&mut self, op: Op<U>) -> StoreResult<()> {
+        self.view.apply(&op)?;
+        self.ops.push(op);
         Ok(())
     }
 
-    async fn check_password(&self, user_id: &str, password: &Secret<String>) -> StoreResult<bool> {
-        Ok(self.lock().passwords.get(user_id) == Some(password))
+    /// Fails early when the shared state already breaks the rule this
+    /// insert needs (the commit checks again).
+    fn check_live(&self, op: &Op<U>) -> StoreResult<()> {
+        let live = self.store.lock();
+        let conflict = match op {
+            Op::CreateUser {
+                username: Some(username),
+                ..
+            } => live
+                .usernames
+                .contains_key(username)
+                .then_some(Conflict::Username),
+            Op::InsertEmail(address) => live
+                .emails
+                .contains_key(&address.email)
+                .then_some(Conflict::Email),
+            Op::InsertSocial(account, _) => live
+                .social
+                .contains_key(&(account.provider.clone(), account.uid.clone()))
+                .then_some(Conflict::SocialAccount),
+            _ => None,
+        };
+        conflict.map_or(Ok(()), |conflict| Err(conflict.into()))
+    }
+}
+
+impl<U: AuthUser> Transaction for MemoryTransaction<'_, U> {
+    type User = U;
+
+    async fn commit(self) -> StoreResult<()> {
+        if self.ops.is_empty() {
+            return Ok(());
+        }
+        let mut live = self.store.lock();
+        let mut next = live.clone();
+        for op in &self.ops {
+            next.apply(op)?;
+        }
+        *live = next;
+        Ok(())
     }
 
-    async fn has_usable_password(&self, user_id: &str) -> StoreResult<bool> {
-        Ok(self.lock().passwords.contains_key(user_id))
+    async fn rollback(self) -> StoreResult<()> {
+        Ok(())
     }
 
-    async fn email_addresses(&self, user_id: &str) -> StoreResult<Vec<EmailAddress>> {
+    async fn create_user(&mut self, new: &NewUser) -> StoreResult<Arc<U>> {
+        let id = self
+            .store
+            .next_id
+            .fetch_add(1, Ordering::Relaxed)
+            .to_string();
+        let user = Arc::new((self.store.make_user)(&id, new));
+        let op = Op::CreateUser {
+            user_id: id,
+            username: new.username.as_deref().map(str::to_lowercase),
+            user: Arc::clone(&user),
+        };
+        self.check_live(&op)?;
+        self.write(op)?;
+        Ok(user)
+    }
+
+    async fn user(&mut self, id: &str) -> StoreResult<Option<Arc<U>>> {
+        Ok(self.view.users.get(id).cloned())
+    }
+
+    async fn user_by_username(&mut self, username: &str) -> StoreResult<Option<Arc<U>>> {
+        Ok(self
+            .view
+            .usernames
+            .get(&username.to_lowercase())
+            .and_then(|id| self.view.users.get(id))
+            .cloned())
+    }
+
+    async fn set_password_hash(
+        &mut self,
+        user_id: &str,
+        hash: Option<&Secret<String>>,
+    ) -> StoreResult<()> {
+        self.write(Op::SetPassword {
+            user_id: user_id.to_owned(),
+            hash: hash.cloned(),
+        })
+    }
+
+    async fn password_hash(&mut self, user_id: &str) -> StoreResult<Option<Secret<String>>> {
+        Ok(self.view.passwords.get(user_id).cloned())
+    }
+
+    async fn email_addresses(&mut self, user_id: &str) -> StoreResult<Vec<EmailAddress>> {
         let mut addresses: Vec<EmailAddress> = self
-            .lock()
+            .view
             .emails
             .values()
             .filter(|address| address.user_id == user_id)
@@ -233,70 +555,103 @@ impl<U: AuthUser> Store for MemoryStore<U> {
         Ok(addresses)
     }
 
-    async fn email_address(&self, email: &str) -> StoreResult<Option<EmailAddress>> {
-        Ok(self.lock().emails.get(&normalize_email(email)).cloned())
+    async fn email_address(&mut self, email: &str) -> StoreResult<Option<EmailAddress>> {
+        Ok(self.view.emails.get(&normalize_email(email)).cloned())
     }
 
-    async fn save_email_address(&self, address: &EmailAddress) -> StoreResult<()> {
-        self.lock()
-            .emails
-            .insert(address.email.clone(), address.clone());
-        Ok(())
+    async fn insert_email_address(&mut self, address: &EmailAddress) -> StoreResult<()> {
+        let op = Op::InsertEmail(address.clone());
+        self.check_live(&op)?;
+        self.write(op)
     }
 
-    async fn delete_email_address(&self, email: &str) -> StoreResult<()> {
-        self.lock().emails.remove(&normalize_email(email));
-        Ok(())
+    async fn update_email_address(&mut self, address: &EmailAddress) -> StoreResult<()> {
+        self.write(Op::UpdateEmail(address.clone()))
     }
 
-    async fn save_confirmation(&self, confirmation: &EmailConfirmation) -> StoreResult<()> {
-        self.lock()
-            .confirmations
-            .insert(confirmation.key.expose().clone(), confirmation.clone());
-        Ok(())
+    async fn delete_email_address(&mut self, email: &str) -> StoreResult<()> {
+        self.write(Op::DeleteEmail(normalize_email(email)))
+    }
+
+    async fn insert_confirmation(&mut self, confirmation: &EmailConfirmation) -> StoreResult<()> {
+        if confirmation.key.is_empty() {
+            return Err(StoreError::new("a confirmation without a key"));
+        }
+        self.write(Op::InsertConfirmation(confirmation.clone()))
     }
 
     async fn take_confirmation(
-        &self,
+        &mut self,
         key: &Secret<String>,
     ) -> StoreResult<Option<EmailConfirmation>> {
-        Ok(self.lock().confirmations.remove(key.expose()))
+        let Some(confirmation) = self.view.confirmations.get(key.expose()).cloned() else {
+            return Ok(None);
+        };
+        self.write(Op::TakeConfirmation(key.clone()))?;
+        Ok(Some(confirmation))
     }
 
-    async fn save_reset_key(
-        &self,
+    async fn last_confirmation_sent(&mut self, email: &str) -> StoreResult<Option<SystemTime>> {
+        let email = normalize_email(email);
+        Ok(self
+            .view
+            .confirmations
+            .values()
+            .filter(|confirmation| confirmation.email_address.email == email)
+            .filter_map(|confirmation| confirmation.sent)
+            .max())
+    }
+
+    async fn insert_reset_key(
+        &mut self,
         user_id: &str,
         key: &Secret<String>,
         created: SystemTime,
     ) -> StoreResult<()> {
-        self.lock()
-            .reset_keys
-            .insert(key.expose().clone(), (user_id.to_owned(), created));
-        Ok(())
+        self.write(Op::InsertResetKey {
+            key: key.clone(),
+            user_id: user_id.to_owned(),
+            created,
+        })
     }
 
     async fn take_reset_key(
-        &self,
+        &mut self,
         key: &Secret<String>,
     ) -> StoreResult<Option<(String, SystemTime)>> {
-        Ok(self.lock().reset_keys.remove(key.expose()))
+        let Some(found) = self.view.reset_keys.get(key.expose()).cloned() else {
+            return Ok(None);
+        };
+        self.write(Op::TakeResetKey(key.clone()))?;
+        Ok(Some(found))
+    }
+
+    async fn delete_reset_keys(&mut self, user_id: &str) -> StoreResult<usize> {
+        let count = self
+            .view
+            .reset_keys
+            .values()
+            .filter(|(owner, _)| owner == user_id)
+            .count();
+        self.write(Op::DeleteResetKeys(user_id.to_owned()))?;
+        Ok(count)
     }
 
     async fn social_account(
-        &self,
+        &mut self,
         provider: &str,
         uid: &str,
     ) -> StoreResult<Option<SocialAccount>> {
         Ok(self
-            .lock()
+            .view
             .social
             .get(&(provider.to_owned(), uid.to_owned()))
             .map(|(account, _)| account.clone()))
     }
 
-    async fn social_accounts(&self, user_id: &str) -> StoreResult<Vec<SocialAccount>> {
+    async fn social_accounts(&mut self, user_id: &str) -> StoreResult<Vec<SocialAccount>> {
         Ok(self
-            .lock()
+            .view
             .social
             .values()
             .filter(|(account, _)| account.user_id.as_deref() == Some(user_id))
@@ -304,48 +659,79 @@ impl<U: AuthUser> Store for MemoryStore<U> {
             .collect())
     }
 
-    async fn save_social_account(
-        &self,
+    async fn social_token(
+        &mut self,
+        provider: &str,
+        uid: &str,
+    ) -> StoreResult<Option<SocialToken>> {
+        Ok(self
+            .view
+            .social
+            .get(&(provider.to_owned(), uid.to_owned()))
+            .and_then(|(_, token)| token.clone()))
+    }
+
+    async fn insert_social_account(
+        &mut self,
         account: &SocialAccount,
         token: Option<&SocialToken>,
     ) -> StoreResult<()> {
-        let mut state = self.lock();
-        let key = (account.provider.clone(), account.uid.clone());
-        let token = match token {
-            Some(token) => Some(token.clone()),
-            None => state.social.get(&key).and_then(|(_, token)| token.clone()),
-        };
-        state.social.insert(key, (account.clone(), token));
-        Ok(())
+        let op = Op::InsertSocial(account.clone(), token.cloned());
+        self.check_live(&op)?;
+        self.write(op)
     }
 
-    async fn delete_social_account(&self, provider: &str, uid: &str) -> StoreResult<()> {
-        self.lock()
-            .social
-            .remove(&(provider.to_owned(), uid.to_owned()));
-        Ok(())
+    async fn update_social_account(
+        &mut self,
+        account: &SocialAccount,
+        token: Option<&SocialToken>,
+    ) -> StoreResult<()> {
+        self.write(Op::UpdateSocial(account.clone(), token.cloned()))
     }
 
-    async fn create_session(&self, user_id: &str) -> StoreResult<Secret<String>> {
-        let key = self.generate_key();
-        self.lock()
-            .sessions
-            .insert(key.expose().clone(), user_id.to_owned());
-        Ok(key)
+    async fn delete_social_account(&mut self, provider: &str, uid: &str) -> StoreResult<()> {
+        self.write(Op::DeleteSocial((provider.to_owned(), uid.to_owned())))
     }
 
-    async fn session_user(&self, key: &Secret<String>) -> StoreResult<Option<Arc<U>>> {
-        let state = self.lock();
-        Ok(state
+    async fn insert_session(&mut self, key: &Secret<String>, user_id: &str) -> StoreResult<()> {
+        self.write(Op::InsertSession {
+            key: key.clone(),
+            user_id: user_id.to_owned(),
+        })
+    }
+
+    async fn session_user(&mut self, key: &Secret<String>) -> StoreResult<Option<Arc<U>>> {
+        Ok(self
+            .view
             .sessions
             .get(key.expose())
-            .and_then(|id| state.users.get(id))
+            .and_then(|id| self.view.users.get(id))
             .cloned())
     }
 
-    async fn delete_session(&self, key: &Secret<String>) -> StoreResult<()> {
-        self.lock().sessions.remove(key.expose());
-        Ok(())
+    async fn delete_session(&mut self, key: &Secret<String>) -> StoreResult<()> {
+        self.write(Op::DeleteSession(key.clone()))
+    }
+
+    async fn delete_sessions(
+        &mut self,
+        user_id: &str,
+        except: Option<&Secret<String>>,
+    ) -> StoreResult<usize> {
+        let count = self
+            .view
+            .sessions
+            .iter()
+            .filter(|(key, owner)| {
+                *owner == user_id
+                    && except.is_none_or(|except| Secret::new((*key).clone()) != *except)
+            })
+            .count();
+        self.write(Op::DeleteSessions {
+            user_id: user_id.to_owned(),
+            except: except.cloned(),
+        })?;
+        Ok(count)
     }
 }
 

@@ -71,7 +71,7 @@ pub fn normalize_email(email: &str) -> String {
 /// A confirmation mail sent for an address (allauth's
 /// `EmailConfirmation`). The [`key`](Self::key) is a bearer token: whoever
 /// has it verifies the address.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct EmailConfirmation {
     /// The address being confirmed.
@@ -87,7 +87,7 @@ pub struct EmailConfirmation {
 
 /// A provider's OAuth application (allauth's `SocialApp`): the client id is
 /// public, the secret and key are not.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct SocialApp {
     /// The provider id, such as `"github"`.
@@ -105,7 +105,7 @@ pub struct SocialApp {
 }
 
 /// The tokens a provider granted for an account (allauth's `SocialToken`).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct SocialToken {
     /// The app the token was issued to.
@@ -199,7 +199,7 @@ impl fmt::Debug for ExtraData {
 
 /// An account at a provider, connected to a local user or about to be
 /// (allauth's `SocialAccount`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct SocialAccount {
     /// The local user's [`AuthUser::id`]; `None` until connected.

@@ -80,7 +80,8 @@ impl From<&str> for Secret<String> {
 }
 
 /// Compares in time that depends on the lengths only, not on where the
-/// values first differ: secrets are compared against attacker input.
+/// values first differ (`subtle`'s constant-time comparison): secrets are
+/// compared against attacker input.
 impl<T: AsRef<[u8]>> PartialEq for Secret<T> {
     fn eq(&self, other: &Self) -> bool {
         constant_time_eq(self.0.as_ref(), other.0.as_ref())
@@ -89,13 +90,10 @@ impl<T: AsRef<[u8]>> PartialEq for Secret<T> {
 
 impl<T: AsRef<[u8]>> Eq for Secret<T> {}
 
-/// Compares two byte strings without an early exit on the first difference.
+/// Compares two byte strings in constant time for a given length.
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(difference) == 0
+    use subtle::ConstantTimeEq;
+    bool::from(a.ct_eq(b))
 }
 
 /// Reading a secret from configuration or a session is fine; writing one out

@@ -29,6 +29,14 @@ pub trait AuthUser: Any + Send + Sync {
     /// The user's primary key, as a string: what models such as
     /// [`EmailAddress::user_id`](crate::EmailAddress::user_id) refer to.
     fn id(&self) -> String;
+
+    /// False for a user who may not log in (Django's `is_active`); the
+    /// flows refuse their logins with
+    /// [`FlowError::InactiveUser`](crate::flows::FlowError::InactiveUser).
+    /// Default: true.
+    fn is_active(&self) -> bool {
+        true
+    }
 }
 
 impl dyn AuthUser {

@@ -22,7 +22,7 @@ use hyper_util::rt::TokioIo;
 use signals_auth::account::{UserLoggedIn, UserLoggedOut, UserSignedUp};
 use signals_auth::flows::{Accounts, EmailVerification, Settings};
 use signals_auth::memory::{MemoryMailer, MemoryStore};
-use signals_auth::{RequestContext, Store};
+use signals_auth::{RequestContext, Store, Transaction};
 use signals_core::receiver;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -362,6 +362,9 @@ async fn confirmation_by_the_mailed_key_over_http() {
     let address = server
         .accounts
         .store()
+        .begin()
+        .await
+        .unwrap()
         .email_address("cy@example.com")
         .await;
     assert!(!address.unwrap().unwrap().verified);
@@ -372,6 +375,9 @@ async fn confirmation_by_the_mailed_key_over_http() {
     let address = server
         .accounts
         .store()
+        .begin()
+        .await
+        .unwrap()
         .email_address("cy@example.com")
         .await;
     assert!(address.unwrap().unwrap().verified);

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use super::{
     dyn_user, Accounts, ConfirmOutcome, EmailVerification, FlowError, LoggedIn, LoginOutcome,
-    PendingLogin, ResetOutcome, SignupOutcome,
+    PendingLogin, ResetOutcome, SignupOutcome, Unit,
 };
 use crate::account::{
     EmailAdded, EmailChanged, EmailConfirmationSent, EmailConfirmed, EmailRemoved, PasswordChanged,
@@ -13,10 +13,12 @@ use crate::account::{
 };
 use crate::mail::{Mail, Mailer};
 use crate::models::{normalize_email, EmailAddress, EmailConfirmation, SocialLogin};
+use crate::password;
 use crate::request::{RequestContext, ResponseContext};
 use crate::secret::Secret;
-use crate::store::{NewUser, Store};
+use crate::store::{generate_key, is_well_formed_key, NewUser, Store, Transaction};
 use crate::user::AuthUser;
+use crate::validate::{validate_email, validate_username};
 
 /// What a sign-up form submits.
 #[derive(Clone, Debug)]
@@ -71,6 +73,14 @@ impl Credentials {
     }
 }
 
+/// The transaction type of a store, for the helpers below.
+pub(super) type Tx<'a, S> = <S as Store>::Tx<'a>;
+
+/// Checks and normalizes an address from a request.
+pub(super) fn checked_email(email: &str) -> Result<String, FlowError> {
+    validate_email(email).map_err(FlowError::InvalidEmail)
+}
+
 impl<S: Store, M: Mailer> Accounts<S, M> {
     /// Signs a user up.
     ///
@@ -78,30 +88,64 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
     /// (`signup: true`) unless verification is
     /// [`None`](EmailVerification::None); then [`UserLoggedIn`] unless
     /// verification is [`Mandatory`](EmailVerification::Mandatory).
+    ///
+    /// The address and username are validated first
+    /// ([`FlowError::InvalidEmail`], [`FlowError::InvalidUsername`]). An
+    /// address that has an account fails with [`FlowError::EmailInUse`],
+    /// unless verification is mandatory and
+    /// [`prevent_enumeration`](super::Settings::prevent_enumeration) is set:
+    /// then the answer is the same `VerificationRequired` as for a new
+    /// address, no user is created, no signal is sent, and the owner gets
+    /// [`Mail::AccountAlreadyExists`].
     pub async fn signup(
         &self,
         request: &RequestContext,
         form: SignupForm,
     ) -> Result<SignupOutcome<S::User>, FlowError> {
-        let email = normalize_email(&form.email);
-        if self.store.email_address(&email).await?.is_some() {
-            return Err(FlowError::EmailInUse);
-        }
-        if let Some(username) = &form.username {
-            if self.store.user_by_username(username).await?.is_some() {
-                return Err(FlowError::UsernameInUse);
+        let email = checked_email(&form.email)?;
+        let username = match &form.username {
+            Some(username) => {
+                Some(validate_username(username).map_err(FlowError::InvalidUsername)?)
             }
-        }
-        let new = NewUser {
-            username: form.username,
-            email: Some(email.clone()),
+            None => None,
         };
-        let user = self.store.create_user(&new).await?;
-        self.store
-            .set_password(&user.id(), form.password.as_ref())
-            .await?;
-        let address = EmailAddress::new(user.id(), &email).primary(true);
-        self.store.save_email_address(&address).await?;
+        let password = form.password.as_ref().map(password::hash);
+        let mut unit = self.begin().await?;
+        let result = self
+            .signup_in(&mut unit, request, &email, username, password.as_ref())
+            .await;
+        let result = self.finish(unit, result).await;
+        match result {
+            Err(FlowError::EmailInUse) if self.hides_existing_accounts() => {
+                self.answer_existing_account(&email).await?;
+                Ok(SignupOutcome::VerificationRequired {
+                    pending_login: PendingLogin {
+                        user_id: String::new(),
+                        email,
+                        social_account: None,
+                    },
+                })
+            }
+            other => other,
+        }
+    }
+
+    async fn signup_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        email: &str,
+        username: Option<String>,
+        password_hash: Option<&Secret<String>>,
+    ) -> Result<SignupOutcome<S::User>, FlowError> {
+        let new = NewUser {
+            username,
+            email: Some(email.to_owned()),
+        };
+        let user = unit.tx.create_user(&new).await?;
+        unit.tx.set_password_hash(&user.id(), password_hash).await?;
+        let address = EmailAddress::new(user.id(), email).primary(true);
+        unit.tx.insert_email_address(&address).await?;
         UserSignedUp {
             request,
             user: dyn_user(&user),
@@ -109,61 +153,81 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         }
         .send_async()
         .await?;
-        match self.complete_signup(request, user, &address, None).await? {
+        match self
+            .complete_signup(unit, request, user, &address, None)
+            .await?
+        {
             Ok(login) => Ok(SignupOutcome::LoggedIn(login)),
-            Err((user, pending_login)) => Ok(SignupOutcome::VerificationRequired {
-                user,
-                pending_login,
-            }),
+            Err(pending_login) => Ok(SignupOutcome::VerificationRequired { pending_login }),
         }
+    }
+
+    /// True when an address that has an account must not be told apart
+    /// from a new one (allauth's `assess_unique_email` returning `None`).
+    pub(super) fn hides_existing_accounts(&self) -> bool {
+        self.settings.prevent_enumeration
+            && self.settings.email_verification == EmailVerification::Mandatory
+    }
+
+    /// Mails the owner of an address that someone tried to sign up or add
+    /// again.
+    async fn answer_existing_account(&self, email: &str) -> Result<(), FlowError> {
+        self.mailer
+            .send(Mail::AccountAlreadyExists {
+                to: email.to_owned(),
+            })
+            .await
+            .map_err(FlowError::Mail)
     }
 
     /// What follows `UserSignedUp`, for local and social sign-ups alike:
     /// the confirmation mail, then the login unless it must wait.
     pub(super) async fn complete_signup(
         &self,
+        unit: &mut Unit<Tx<'_, S>>,
         request: &RequestContext,
         user: Arc<S::User>,
         address: &EmailAddress,
         sociallogin: Option<&SocialLogin>,
-    ) -> Result<Result<LoggedIn<S::User>, (Arc<S::User>, PendingLogin)>, FlowError> {
+    ) -> Result<Result<LoggedIn<S::User>, PendingLogin>, FlowError> {
         let verification = self.settings.email_verification;
         if !address.verified && verification != EmailVerification::None {
-            self.send_confirmation(request, address, true).await?;
+            self.send_confirmation(unit, request, address, true).await?;
         }
         if !address.verified && verification == EmailVerification::Mandatory {
-            let pending = PendingLogin {
+            return Ok(Err(PendingLogin {
                 user_id: user.id(),
                 email: address.email.clone(),
-            };
-            return Ok(Err((user, pending)));
+                social_account: sociallogin
+                    .map(|login| (login.account.provider.clone(), login.account.uid.clone())),
+            }));
         }
-        self.log_in(request, user, sociallogin).await.map(Ok)
+        self.log_in(unit, request, user, sociallogin).await.map(Ok)
     }
 
-    /// Logs a user in: starts a session and sends [`UserLoggedIn`]. If a
-    /// receiver fails, the session is ended again before the error is
-    /// returned.
+    /// Logs a user in: starts a session and sends [`UserLoggedIn`]. An
+    /// inactive user is refused.
     pub(super) async fn log_in(
         &self,
+        unit: &mut Unit<Tx<'_, S>>,
         request: &RequestContext,
         user: Arc<S::User>,
         sociallogin: Option<&SocialLogin>,
     ) -> Result<LoggedIn<S::User>, FlowError> {
-        let session_key = self.store.create_session(&user.id()).await?;
+        if !user.is_active() {
+            return Err(FlowError::InactiveUser);
+        }
+        let session_key = generate_key();
+        unit.tx.insert_session(&session_key, &user.id()).await?;
         let response = ResponseContext::new();
-        let sent = UserLoggedIn {
+        UserLoggedIn {
             request,
             response: &response,
             user: dyn_user(&user),
             sociallogin,
         }
         .send_async()
-        .await;
-        if let Err(error) = sent {
-            self.store.delete_session(&session_key).await?;
-            return Err(error.into());
-        }
+        .await?;
         Ok(LoggedIn {
             user,
             session_key,
@@ -171,30 +235,28 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         })
     }
 
-    /// Creates a confirmation, mails its key and sends
+    /// Creates a confirmation, queues its mail and sends
     /// [`EmailConfirmationSent`].
     async fn send_confirmation(
         &self,
+        unit: &mut Unit<Tx<'_, S>>,
         request: &RequestContext,
         address: &EmailAddress,
         signup: bool,
     ) -> Result<(), FlowError> {
-        let mut confirmation = EmailConfirmation {
+        let now = SystemTime::now();
+        let confirmation = EmailConfirmation {
             email_address: address.clone(),
-            created: SystemTime::now(),
-            sent: None,
-            key: self.store.generate_key(),
+            created: now,
+            sent: Some(now),
+            key: generate_key(),
         };
-        // Saved before the mail goes out: the link may be followed at once.
-        self.store.save_confirmation(&confirmation).await?;
-        self.mail(Mail::Confirmation {
+        unit.tx.insert_confirmation(&confirmation).await?;
+        unit.mail(Mail::Confirmation {
             to: address.email.clone(),
             key: confirmation.key.clone(),
             signup,
-        })
-        .await?;
-        confirmation.sent = Some(SystemTime::now());
-        self.store.save_confirmation(&confirmation).await?;
+        });
         EmailConfirmationSent {
             request,
             confirmation: &confirmation,
@@ -205,12 +267,32 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         Ok(())
     }
 
-    async fn mail(&self, mail: Mail) -> Result<(), FlowError> {
-        self.mailer.send(mail).await.map_err(FlowError::Mail)
+    /// [`send_confirmation`](Self::send_confirmation), unless one went to
+    /// the address within the cooldown (allauth's rate limit on
+    /// `confirm_email`): then nothing is sent.
+    async fn resend_confirmation_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        address: &EmailAddress,
+    ) -> Result<(), FlowError> {
+        let last = unit.tx.last_confirmation_sent(&address.email).await?;
+        let cooling = last.is_some_and(|sent| {
+            sent.elapsed()
+                .map_or(true, |age| age < self.settings.email_confirmation_cooldown)
+        });
+        if cooling {
+            return Ok(());
+        }
+        self.send_confirmation(unit, request, address, false).await
     }
 
-    pub(super) async fn require_user(&self, id: &str) -> Result<Arc<S::User>, FlowError> {
-        self.store
+    pub(super) async fn require_user(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        id: &str,
+    ) -> Result<Arc<S::User>, FlowError> {
+        unit.tx
             .user(id)
             .await?
             .ok_or_else(|| FlowError::UnknownUser(id.to_owned()))
@@ -222,37 +304,70 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
     /// For an address that belongs to no user, a mail saying so goes there
     /// instead and no signal is sent, so the caller's answer is the same
     /// either way (enumeration prevention). Nothing happens for an address
-    /// that is verified already.
+    /// that is verified already, or within the
+    /// [cooldown](super::Settings::email_confirmation_cooldown) of the last
+    /// confirmation.
     pub async fn resend_confirmation(
         &self,
         request: &RequestContext,
         email: &str,
     ) -> Result<(), FlowError> {
-        let email = normalize_email(email);
-        match self.store.email_address(&email).await? {
-            None => self.mail(Mail::UnknownAccount { to: email }).await,
-            Some(address) if address.verified => Ok(()),
-            Some(address) => self.send_confirmation(request, &address, false).await,
-        }
+        let email = checked_email(email)?;
+        let mut unit = self.begin().await?;
+        let result = match unit.tx.email_address(&email).await {
+            Err(error) => Err(error.into()),
+            Ok(None) => {
+                unit.mail(Mail::UnknownAccount { to: email });
+                Ok(())
+            }
+            Ok(Some(address)) if address.verified => Ok(()),
+            Ok(Some(address)) => {
+                self.resend_confirmation_in(&mut unit, request, &address)
+                    .await
+            }
+        };
+        self.finish(unit, result).await
     }
 
     /// Confirms an address with the key from its confirmation mail.
     ///
-    /// Sends [`EmailAdded`] first if the address was not stored yet (an
-    /// [email change](Self::change_email)); then [`EmailConfirmed`]; then
-    /// [`EmailChanged`] if the address becomes the primary (the user had
-    /// none, or asked for the change); then [`UserLoggedIn`] if
-    /// `pending_login` is the sign-up's deferred login for this address and
+    /// An address that was stored already (a sign-up's, an added one) is
+    /// marked verified, and becomes the primary if the user has none; then
+    /// [`EmailConfirmed`]. An address stored only now (an
+    /// [email change](Self::change_email)) is stored verified and primary:
+    /// [`EmailAdded`], [`EmailConfirmed`], then [`EmailChanged`] from the
+    /// previous primary. Then [`UserLoggedIn`] if `pending_login` is the
+    /// sign-up's deferred login for this address and
     /// [`login_on_email_confirmation`](super::Settings::login_on_email_confirmation)
     /// is set.
+    ///
+    /// An empty, malformed, unknown, used or expired key, or one for an
+    /// address verified already, fails with [`FlowError::InvalidKey`].
     pub async fn confirm_email(
         &self,
         request: &RequestContext,
         key: &Secret<String>,
         pending_login: Option<&PendingLogin>,
     ) -> Result<ConfirmOutcome<S::User>, FlowError> {
-        let confirmation = self
-            .store
+        if !is_well_formed_key(key) {
+            return Err(FlowError::InvalidKey);
+        }
+        let mut unit = self.begin().await?;
+        let result = self
+            .confirm_email_in(&mut unit, request, key, pending_login)
+            .await;
+        self.finish(unit, result).await
+    }
+
+    async fn confirm_email_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        key: &Secret<String>,
+        pending_login: Option<&PendingLogin>,
+    ) -> Result<ConfirmOutcome<S::User>, FlowError> {
+        let confirmation = unit
+            .tx
             .take_confirmation(key)
             .await?
             .ok_or(FlowError::InvalidKey)?;
@@ -260,13 +375,34 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
             return Err(FlowError::InvalidKey);
         }
         let requested = confirmation.email_address;
-        let user = self.require_user(&requested.user_id).await?;
-        let mut address = match self.store.email_address(&requested.email).await? {
-            Some(stored) if stored.user_id == requested.user_id => stored,
-            Some(_) => return Err(FlowError::EmailInUse),
+        let user = self.require_user(unit, &requested.user_id).await?;
+        let previous = self.primary_of(unit, &user.id()).await?;
+        let address = match unit.tx.email_address(&requested.email).await? {
+            Some(stored) if stored.user_id != requested.user_id => {
+                return Err(FlowError::EmailInUse)
+            }
+            Some(stored) if stored.verified => return Err(FlowError::InvalidKey),
+            Some(mut stored) => {
+                stored.verified = true;
+                if previous.is_none() {
+                    stored.primary = true;
+                }
+                unit.tx.update_email_address(&stored).await?;
+                EmailConfirmed {
+                    request,
+                    email_address: &stored,
+                }
+                .send_async()
+                .await?;
+                stored
+            }
             None => {
-                let added = EmailAddress::new(user.id(), &requested.email).verified(true);
-                self.store.save_email_address(&added).await?;
+                // Asked for by an email change: the new primary.
+                let added = EmailAddress::new(user.id(), &requested.email)
+                    .verified(true)
+                    .primary(true);
+                let previous = self.demote(unit, previous).await?;
+                unit.tx.insert_email_address(&added).await?;
                 EmailAdded {
                     request,
                     user: dyn_user(&user),
@@ -274,158 +410,177 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
                 }
                 .send_async()
                 .await?;
-                // An address stored only now was asked for as the new
-                // primary.
-                self.confirm_and_promote(request, &user, added, true)
-                    .await?;
-                return self
-                    .resume_login(request, user, &requested, pending_login)
-                    .await;
+                EmailConfirmed {
+                    request,
+                    email_address: &added,
+                }
+                .send_async()
+                .await?;
+                EmailChanged {
+                    request,
+                    user: dyn_user(&user),
+                    from_email_address: previous.as_ref(),
+                    to_email_address: &added,
+                }
+                .send_async()
+                .await?;
+                added
             }
         };
-        address.verified = true;
-        self.confirm_and_promote(request, &user, address, false)
-            .await?;
-        self.resume_login(request, user, &requested, pending_login)
-            .await
-    }
-
-    async fn confirm_and_promote(
-        &self,
-        request: &RequestContext,
-        user: &Arc<S::User>,
-        mut address: EmailAddress,
-        make_primary: bool,
-    ) -> Result<(), FlowError> {
-        self.store.save_email_address(&address).await?;
-        EmailConfirmed {
-            request,
-            email_address: &address,
-        }
-        .send_async()
-        .await?;
-        if address.primary {
-            return Ok(());
-        }
-        let previous = self.primary_of(&user.id()).await?;
-        if make_primary || previous.is_none() {
-            self.promote(request, user, &mut address, previous).await?;
-        }
-        Ok(())
-    }
-
-    async fn resume_login(
-        &self,
-        request: &RequestContext,
-        user: Arc<S::User>,
-        address: &EmailAddress,
-        pending_login: Option<&PendingLogin>,
-    ) -> Result<ConfirmOutcome<S::User>, FlowError> {
-        let stored = self
-            .store
-            .email_address(&address.email)
-            .await?
-            .unwrap_or_else(|| address.clone());
         let resumes = self.settings.login_on_email_confirmation
             && pending_login.is_some_and(|pending| {
                 pending.user_id == user.id() && pending.email == address.email
             });
-        if resumes {
-            let login = self.log_in(request, user, None).await?;
-            Ok(ConfirmOutcome::LoggedIn(stored, login))
+        if let (true, Some(pending)) = (resumes, pending_login) {
+            let sociallogin = match &pending.social_account {
+                Some((provider, uid)) => self.stored_login(unit, &user, provider, uid).await?,
+                None => None,
+            };
+            let login = self
+                .log_in(unit, request, user, sociallogin.as_ref())
+                .await?;
+            Ok(ConfirmOutcome::LoggedIn(address, login))
         } else {
-            Ok(ConfirmOutcome::Confirmed(stored))
+            Ok(ConfirmOutcome::Confirmed(address))
         }
     }
 
-    async fn primary_of(&self, user_id: &str) -> Result<Option<EmailAddress>, FlowError> {
-        Ok(self
-            .store
+    async fn primary_of(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        user_id: &str,
+    ) -> Result<Option<EmailAddress>, FlowError> {
+        Ok(unit
+            .tx
             .email_addresses(user_id)
             .await?
             .into_iter()
             .find(|address| address.primary))
     }
 
-    /// Makes `address` the primary, demoting `previous`, and sends
-    /// [`EmailChanged`].
-    async fn promote(
+    /// Marks the current primary as not primary; returns it as it was.
+    async fn demote(
         &self,
-        request: &RequestContext,
-        user: &Arc<S::User>,
-        address: &mut EmailAddress,
+        unit: &mut Unit<Tx<'_, S>>,
         previous: Option<EmailAddress>,
-    ) -> Result<(), FlowError> {
-        let previous = match previous {
-            Some(mut previous) if previous.email != address.email => {
-                previous.primary = false;
-                self.store.save_email_address(&previous).await?;
-                Some(previous)
-            }
-            other => other,
-        };
-        address.primary = true;
-        self.store.save_email_address(address).await?;
-        EmailChanged {
-            request,
-            user: dyn_user(user),
-            from_email_address: previous.as_ref(),
-            to_email_address: address,
+    ) -> Result<Option<EmailAddress>, FlowError> {
+        if let Some(previous) = &previous {
+            let demoted = previous.clone().primary(false);
+            unit.tx.update_email_address(&demoted).await?;
         }
-        .send_async()
-        .await?;
-        Ok(())
+        Ok(previous)
     }
 
     fn expired(&self, since: SystemTime) -> bool {
+        // A time in the future (a clock that went back) is not trusted
+        // either.
         since
             .elapsed()
-            .is_ok_and(|age| age > self.settings.key_expiry)
+            .map_or(true, |age| age > self.settings.key_expiry)
     }
 
     /// Adds an unverified address to a user and mails a confirmation.
     ///
     /// Sends [`EmailConfirmationSent`] (`signup: false`), then
-    /// [`EmailAdded`].
+    /// [`EmailAdded`]. An address of another user fails with
+    /// [`FlowError::EmailInUse`], or, with mandatory verification and
+    /// [`prevent_enumeration`](super::Settings::prevent_enumeration), answers
+    /// as if it worked (the returned address is not stored), mails the
+    /// owner, and sends nothing.
     pub async fn add_email(
         &self,
         request: &RequestContext,
         user: &Arc<S::User>,
         email: &str,
     ) -> Result<EmailAddress, FlowError> {
-        let email = normalize_email(email);
-        if self.store.email_address(&email).await?.is_some() {
-            return Err(FlowError::EmailInUse);
-        }
+        let email = checked_email(email)?;
         let address = EmailAddress::new(user.id(), &email);
-        self.store.save_email_address(&address).await?;
-        self.send_confirmation(request, &address, false).await?;
+        let mut unit = self.begin().await?;
+        let result = self.add_email_in(&mut unit, request, user, &address).await;
+        match self.finish(unit, result).await {
+            Err(FlowError::EmailInUse)
+                if self.hides_existing_accounts() && !self.owns_address(user, &email).await? =>
+            {
+                self.answer_existing_account(&email).await?;
+                Ok(address)
+            }
+            other => other,
+        }
+    }
+
+    async fn add_email_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        user: &Arc<S::User>,
+        address: &EmailAddress,
+    ) -> Result<EmailAddress, FlowError> {
+        unit.tx.insert_email_address(address).await?;
+        self.send_confirmation(unit, request, address, false)
+            .await?;
         EmailAdded {
             request,
             user: dyn_user(user),
-            email_address: &address,
+            email_address: address,
         }
         .send_async()
         .await?;
-        Ok(address)
+        Ok(address.clone())
+    }
+
+    /// True if `email` is `user`'s own: their own address is no secret to
+    /// them, so it stays "in use" whatever the enumeration setting.
+    async fn owns_address(&self, user: &Arc<S::User>, email: &str) -> Result<bool, FlowError> {
+        let mut tx = self.store.begin().await?;
+        let owner = tx
+            .email_address(email)
+            .await?
+            .map(|address| address.user_id);
+        tx.rollback().await?;
+        Ok(owner == Some(user.id()))
     }
 
     /// Asks to change the user's address: a confirmation goes to the new
     /// address, which is stored only when confirmed (then it becomes the
     /// primary). Sends [`EmailConfirmationSent`] (`signup: false`); the
     /// confirmation sends the rest.
+    ///
+    /// An address of another user fails with [`FlowError::EmailInUse`],
+    /// or, with mandatory verification and
+    /// [`prevent_enumeration`](super::Settings::prevent_enumeration),
+    /// answers `Ok` as for a free address, mails the owner, and sends
+    /// nothing.
     pub async fn change_email(
         &self,
         request: &RequestContext,
         user: &Arc<S::User>,
         email: &str,
     ) -> Result<(), FlowError> {
-        let email = normalize_email(email);
-        if self.store.email_address(&email).await?.is_some() {
+        let email = checked_email(email)?;
+        let mut unit = self.begin().await?;
+        let result = self.change_email_in(&mut unit, request, user, &email).await;
+        match self.finish(unit, result).await {
+            Err(FlowError::EmailInUse)
+                if self.hides_existing_accounts() && !self.owns_address(user, &email).await? =>
+            {
+                self.answer_existing_account(&email).await
+            }
+            other => other,
+        }
+    }
+
+    async fn change_email_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        user: &Arc<S::User>,
+        email: &str,
+    ) -> Result<(), FlowError> {
+        if unit.tx.email_address(email).await?.is_some() {
             return Err(FlowError::EmailInUse);
         }
-        let address = EmailAddress::new(user.id(), &email);
-        self.send_confirmation(request, &address, false).await
+        let address = EmailAddress::new(user.id(), email);
+        self.send_confirmation(unit, request, &address, false).await
     }
 
     /// Makes one of the user's addresses the primary.
@@ -440,12 +595,41 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         user: &Arc<S::User>,
         email: &str,
     ) -> Result<EmailAddress, FlowError> {
-        let mut address = self.address_of(user, email).await?;
-        let previous = self.primary_of(&user.id()).await?;
+        let mut unit = self.begin().await?;
+        let result = self
+            .set_primary_email_in(&mut unit, request, user, email)
+            .await;
+        self.finish(unit, result).await
+    }
+
+    async fn set_primary_email_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        user: &Arc<S::User>,
+        email: &str,
+    ) -> Result<EmailAddress, FlowError> {
+        let address = self.address_of(unit, user, email).await?;
+        let previous = self.primary_of(unit, &user.id()).await?;
         if !address.verified && previous.as_ref().is_some_and(|primary| primary.verified) {
             return Err(FlowError::UnverifiedEmail);
         }
-        self.promote(request, user, &mut address, previous).await?;
+        let previous = match previous {
+            Some(previous) if previous.email != address.email => {
+                self.demote(unit, Some(previous)).await?
+            }
+            same => same,
+        };
+        let address = address.primary(true);
+        unit.tx.update_email_address(&address).await?;
+        EmailChanged {
+            request,
+            user: dyn_user(user),
+            from_email_address: previous.as_ref(),
+            to_email_address: &address,
+        }
+        .send_async()
+        .await?;
         Ok(address)
     }
 
@@ -457,11 +641,23 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         user: &Arc<S::User>,
         email: &str,
     ) -> Result<EmailAddress, FlowError> {
-        let address = self.address_of(user, email).await?;
+        let mut unit = self.begin().await?;
+        let result = self.remove_email_in(&mut unit, request, user, email).await;
+        self.finish(unit, result).await
+    }
+
+    async fn remove_email_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        user: &Arc<S::User>,
+        email: &str,
+    ) -> Result<EmailAddress, FlowError> {
+        let address = self.address_of(unit, user, email).await?;
         if address.primary {
             return Err(FlowError::PrimaryEmail);
         }
-        self.store.delete_email_address(&address.email).await?;
+        unit.tx.delete_email_address(&address.email).await?;
         EmailRemoved {
             request,
             user: dyn_user(user),
@@ -474,10 +670,11 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
 
     async fn address_of(
         &self,
+        unit: &mut Unit<Tx<'_, S>>,
         user: &Arc<S::User>,
         email: &str,
     ) -> Result<EmailAddress, FlowError> {
-        match self.store.email_address(email).await? {
+        match unit.tx.email_address(email).await? {
             Some(address) if address.user_id == user.id() => Ok(address),
             _ => Err(FlowError::UnknownEmail),
         }
@@ -486,88 +683,199 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
     /// Logs a user in with a username or address and a password.
     ///
     /// Sends [`UserLoggedIn`]; or, when verification is mandatory and the
-    /// user has no verified address, [`EmailConfirmationSent`]
-    /// (`signup: false`) for the primary address and no login.
+    /// address typed (or, for a username, any address) is not verified,
+    /// [`EmailConfirmationSent`] (`signup: false`) for the address typed,
+    /// else the primary, and no login (no mail within the
+    /// [cooldown](super::Settings::email_confirmation_cooldown)). An unknown
+    /// login and a wrong password take as long and fail alike
+    /// ([`FlowError::InvalidCredentials`]); an inactive user with the right
+    /// password gets [`FlowError::InactiveUser`].
     pub async fn login(
         &self,
         request: &RequestContext,
         credentials: Credentials,
     ) -> Result<LoginOutcome<S::User>, FlowError> {
-        let user = if credentials.login.contains('@') {
-            match self.store.email_address(&credentials.login).await? {
-                Some(address) => self.store.user(&address.user_id).await?,
+        let mut unit = self.begin().await?;
+        let result = self.login_in(&mut unit, request, credentials).await;
+        self.finish(unit, result).await
+    }
+
+    async fn login_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        credentials: Credentials,
+    ) -> Result<LoginOutcome<S::User>, FlowError> {
+        let typed_email = credentials
+            .login
+            .contains('@')
+            .then(|| normalize_email(&credentials.login));
+        let user = match &typed_email {
+            Some(email) => match unit.tx.email_address(email).await? {
+                Some(address) => unit.tx.user(&address.user_id).await?,
                 None => None,
-            }
-        } else {
-            self.store.user_by_username(&credentials.login).await?
+            },
+            None => unit.tx.user_by_username(&credentials.login).await?,
         };
-        let user = user.ok_or(FlowError::InvalidCredentials)?;
-        if !self
-            .store
-            .check_password(&user.id(), &credentials.password)
-            .await?
-        {
+        let hash = match &user {
+            Some(user) => unit.tx.password_hash(&user.id()).await?,
+            None => None,
+        };
+        // Verified even without a user, so both failures take as long.
+        let matches = password::verify(&credentials.password, hash.as_ref());
+        let Some(user) = user.filter(|_| matches) else {
             return Err(FlowError::InvalidCredentials);
+        };
+        if !user.is_active() {
+            return Err(FlowError::InactiveUser);
         }
         if self.settings.email_verification == EmailVerification::Mandatory {
-            let addresses = self.store.email_addresses(&user.id()).await?;
-            if !addresses.iter().any(|address| address.verified) {
-                if let Some(primary) = addresses.first() {
-                    self.send_confirmation(request, primary, false).await?;
-                    let pending_login = PendingLogin {
-                        user_id: user.id(),
-                        email: primary.email.clone(),
-                    };
-                    return Ok(LoginOutcome::VerificationRequired {
-                        user,
-                        pending_login,
-                    });
-                }
+            if let Some(pending_login) = self
+                .verification_needed(unit, request, &user, typed_email.as_deref(), None)
+                .await?
+            {
+                return Ok(LoginOutcome::VerificationRequired {
+                    user,
+                    pending_login,
+                });
             }
         }
-        self.log_in(request, user, None)
+        self.log_in(unit, request, user, None)
             .await
             .map(LoginOutcome::LoggedIn)
     }
 
+    /// With mandatory verification: `None` if the user may log in (the
+    /// address used is verified, or, without one, any address is);
+    /// otherwise sends a confirmation to that address (or the primary) and
+    /// returns the login to resume.
+    pub(super) async fn verification_needed(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        user: &Arc<S::User>,
+        email: Option<&str>,
+        sociallogin: Option<&SocialLogin>,
+    ) -> Result<Option<PendingLogin>, FlowError> {
+        let addresses = unit.tx.email_addresses(&user.id()).await?;
+        let used = email.and_then(|email| addresses.iter().find(|a| a.email == email));
+        let verified = match used {
+            Some(address) => address.verified,
+            None => addresses.iter().any(|address| address.verified),
+        };
+        if verified {
+            return Ok(None);
+        }
+        // The primary comes first in `email_addresses`.
+        let Some(target) = used.or(addresses.first()).cloned() else {
+            // No address at all: nothing to verify.
+            return Ok(None);
+        };
+        self.resend_confirmation_in(unit, request, &target).await?;
+        Ok(Some(PendingLogin {
+            user_id: user.id(),
+            email: target.email,
+            social_account: sociallogin
+                .map(|login| (login.account.provider.clone(), login.account.uid.clone())),
+        }))
+    }
+
     /// Logs out the user of the request's session.
     ///
-    /// Sends [`UserLoggedOut`], then deletes the session (even if a
-    /// receiver failed; its error is returned after). Without an
-    /// authenticated session nothing is sent and `None` is returned.
+    /// Sends [`UserLoggedOut`], then deletes the session. Without an
+    /// authenticated session nothing is sent and `None` is returned. If a
+    /// receiver fails, the session stays (as in Django, where the session
+    /// is flushed after the signal) and the error is returned.
     pub async fn logout(
         &self,
+        request: &RequestContext,
+    ) -> Result<Option<Arc<S::User>>, FlowError> {
+        let mut unit = self.begin().await?;
+        let result = self.logout_in(&mut unit, request).await;
+        self.finish(unit, result).await
+    }
+
+    pub(super) async fn logout_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
         request: &RequestContext,
     ) -> Result<Option<Arc<S::User>>, FlowError> {
         let Some(key) = request.session_key() else {
             return Ok(None);
         };
-        let Some(user) = self.store.session_user(key).await? else {
+        let Some(user) = unit.tx.session_user(key).await? else {
             return Ok(None);
         };
-        let sent = UserLoggedOut {
+        UserLoggedOut {
             request,
             user: Some(dyn_user(&user)),
         }
         .send_async()
-        .await;
-        self.store.delete_session(key).await?;
-        sent?;
+        .await?;
+        unit.tx.delete_session(key).await?;
         Ok(Some(user))
     }
 
+    /// Stores a new password hash: every outstanding reset key of the user
+    /// ends with the old password (Django's reset tokens hash the password
+    /// in), and so does every session but `keep`.
+    async fn store_password(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        user_id: &str,
+        hash: &Secret<String>,
+        keep: Option<&Secret<String>>,
+    ) -> Result<(), FlowError> {
+        unit.tx.set_password_hash(user_id, Some(hash)).await?;
+        unit.tx.delete_reset_keys(user_id).await?;
+        unit.tx.delete_sessions(user_id, keep).await?;
+        Ok(())
+    }
+
+    /// The request's session, if it is `user`'s.
+    async fn own_session<'r>(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &'r RequestContext,
+        user: &Arc<S::User>,
+    ) -> Result<Option<&'r Secret<String>>, FlowError> {
+        let Some(key) = request.session_key() else {
+            return Ok(None);
+        };
+        let owner = unit.tx.session_user(key).await?;
+        Ok(owner.filter(|owner| owner.id() == user.id()).map(|_| key))
+    }
+
     /// Sets a password for a user who has no usable one (one who signed up
-    /// through a provider). Sends [`PasswordSet`].
+    /// through a provider).
+    ///
+    /// The user's other sessions end; with
+    /// [`logout_on_password_change`](super::Settings::logout_on_password_change)
+    /// the request's own does too, with [`UserLoggedOut`] first. Then
+    /// [`PasswordSet`].
     pub async fn set_password(
         &self,
         request: &RequestContext,
         user: &Arc<S::User>,
         password: &Secret<String>,
     ) -> Result<(), FlowError> {
-        if self.store.has_usable_password(&user.id()).await? {
+        let hash = password::hash(password);
+        let mut unit = self.begin().await?;
+        let result = self.set_password_in(&mut unit, request, user, &hash).await;
+        self.finish(unit, result).await
+    }
+
+    async fn set_password_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        user: &Arc<S::User>,
+        hash: &Secret<String>,
+    ) -> Result<(), FlowError> {
+        if unit.tx.password_hash(&user.id()).await?.is_some() {
             return Err(FlowError::PasswordAlreadySet);
         }
-        self.store.set_password(&user.id(), Some(password)).await?;
+        self.replace_password(unit, request, user, hash).await?;
         PasswordSet {
             request,
             user: dyn_user(user),
@@ -577,13 +885,32 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         Ok(())
     }
 
+    /// Stores the new hash, ending the user's other sessions and, with
+    /// logout-on-change, the request's own (sending [`UserLoggedOut`]).
+    async fn replace_password(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        user: &Arc<S::User>,
+        hash: &Secret<String>,
+    ) -> Result<(), FlowError> {
+        let own = self.own_session(unit, request, user).await?;
+        if self.settings.logout_on_password_change && own.is_some() {
+            self.logout_in(unit, request).await?;
+            self.store_password(unit, &user.id(), hash, None).await
+        } else {
+            self.store_password(unit, &user.id(), hash, own).await
+        }
+    }
+
     /// Changes a user's password, checking the current one.
     ///
-    /// Sends [`UserLoggedOut`] first if
+    /// The user's other sessions and outstanding reset keys end (as
+    /// Django's session hash and reset tokens make them); with
     /// [`logout_on_password_change`](super::Settings::logout_on_password_change)
-    /// is set and the request's session is the user's; then
-    /// [`PasswordChanged`]. A user with no usable password gets the new one
-    /// set without a check, and [`PasswordSet`] instead.
+    /// the request's own session ends too, with [`UserLoggedOut`] first;
+    /// then [`PasswordChanged`]. A user with no usable password gets the new
+    /// one set without a check, and [`PasswordSet`] instead.
     pub async fn change_password(
         &self,
         request: &RequestContext,
@@ -591,21 +918,29 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         current: &Secret<String>,
         new: &Secret<String>,
     ) -> Result<(), FlowError> {
-        if !self.store.has_usable_password(&user.id()).await? {
-            return self.set_password(request, user, new).await;
-        }
-        if !self.store.check_password(&user.id(), current).await? {
+        let hash = password::hash(new);
+        let mut unit = self.begin().await?;
+        let result = self
+            .change_password_in(&mut unit, request, user, current, &hash)
+            .await;
+        self.finish(unit, result).await
+    }
+
+    async fn change_password_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        user: &Arc<S::User>,
+        current: &Secret<String>,
+        hash: &Secret<String>,
+    ) -> Result<(), FlowError> {
+        let Some(stored) = unit.tx.password_hash(&user.id()).await? else {
+            return self.set_password_in(unit, request, user, hash).await;
+        };
+        if !password::verify(current, Some(&stored)) {
             return Err(FlowError::WrongPassword);
         }
-        self.store.set_password(&user.id(), Some(new)).await?;
-        if self.settings.logout_on_password_change {
-            if let Some(key) = request.session_key() {
-                let owner = self.store.session_user(key).await?;
-                if owner.is_some_and(|owner| owner.id() == user.id()) {
-                    self.logout(request).await?;
-                }
-            }
-        }
+        self.replace_password(unit, request, user, hash).await?;
         PasswordChanged {
             request,
             user: dyn_user(user),
@@ -623,50 +958,83 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         _request: &RequestContext,
         email: &str,
     ) -> Result<(), FlowError> {
-        let email = normalize_email(email);
-        let Some(address) = self.store.email_address(&email).await? else {
-            return self.mail(Mail::UnknownAccount { to: email }).await;
+        let email = checked_email(email)?;
+        let mut unit = self.begin().await?;
+        let result = match unit.tx.email_address(&email).await {
+            Err(error) => Err(error.into()),
+            Ok(None) => {
+                unit.mail(Mail::UnknownAccount { to: email });
+                Ok(())
+            }
+            Ok(Some(address)) => {
+                let key = generate_key();
+                match unit
+                    .tx
+                    .insert_reset_key(&address.user_id, &key, SystemTime::now())
+                    .await
+                {
+                    Ok(()) => {
+                        unit.mail(Mail::PasswordReset { to: email, key });
+                        Ok(())
+                    }
+                    Err(error) => Err(error.into()),
+                }
+            }
         };
-        let key = self.store.generate_key();
-        self.store
-            .save_reset_key(&address.user_id, &key, SystemTime::now())
-            .await?;
-        self.mail(Mail::PasswordReset { to: email, key }).await
+        self.finish(unit, result).await
     }
 
     /// Resets a password with the key from a reset mail.
     ///
-    /// Sends [`PasswordReset`], then mails the "password reset" notice;
-    /// then, if [`login_on_password_reset`](super::Settings::login_on_password_reset)
-    /// is set, [`UserLoggedIn`].
+    /// Every session of the user ends, and every outstanding reset key
+    /// (this one included). Sends [`PasswordReset`], then mails the
+    /// "password reset" notice; then, if
+    /// [`login_on_password_reset`](super::Settings::login_on_password_reset)
+    /// is set, [`UserLoggedIn`] with a new session. An empty, malformed,
+    /// unknown, used or expired key fails with [`FlowError::InvalidKey`].
     pub async fn reset_password(
         &self,
         request: &RequestContext,
         key: &Secret<String>,
         new: &Secret<String>,
     ) -> Result<ResetOutcome<S::User>, FlowError> {
-        let (user_id, created) = self
-            .store
+        if !is_well_formed_key(key) {
+            return Err(FlowError::InvalidKey);
+        }
+        let hash = password::hash(new);
+        let mut unit = self.begin().await?;
+        let result = self.reset_password_in(&mut unit, request, key, &hash).await;
+        self.finish(unit, result).await
+    }
+
+    async fn reset_password_in(
+        &self,
+        unit: &mut Unit<Tx<'_, S>>,
+        request: &RequestContext,
+        key: &Secret<String>,
+        hash: &Secret<String>,
+    ) -> Result<ResetOutcome<S::User>, FlowError> {
+        let (user_id, created) = unit
+            .tx
             .take_reset_key(key)
             .await?
             .ok_or(FlowError::InvalidKey)?;
         if self.expired(created) {
             return Err(FlowError::InvalidKey);
         }
-        let user = self.require_user(&user_id).await?;
-        self.store.set_password(&user_id, Some(new)).await?;
+        let user = self.require_user(unit, &user_id).await?;
+        self.store_password(unit, &user_id, hash, None).await?;
         PasswordReset {
             request,
             user: dyn_user(&user),
         }
         .send_async()
         .await?;
-        if let Some(primary) = self.primary_of(&user_id).await? {
-            self.mail(Mail::PasswordResetDone { to: primary.email })
-                .await?;
+        if let Some(primary) = self.primary_of(unit, &user_id).await? {
+            unit.mail(Mail::PasswordResetDone { to: primary.email });
         }
         if self.settings.login_on_password_reset {
-            self.log_in(request, user, None)
+            self.log_in(unit, request, user, None)
                 .await
                 .map(ResetOutcome::LoggedIn)
         } else {

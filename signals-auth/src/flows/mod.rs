@@ -27,10 +27,11 @@ use signals_core::{BoxError, SendError};
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
+use crate::mail::Mail;
 use crate::mail::Mailer;
 use crate::secret::Secret;
 use crate::socialaccount::ImmediateResponse;
-use crate::store::{Store, StoreError};
+use crate::store::{Conflict, Store, StoreError, Transaction};
 use crate::user::AuthUser;
 
 /// Whether users must verify their address (allauth's
@@ -57,7 +58,8 @@ pub enum EmailVerification {
 /// let settings = Settings::new()
 ///     .email_verification(EmailVerification::Mandatory)
 ///     .login_on_password_reset(true);
-/// assert!(settings.login_on_email_confirmation);
+/// assert!(!settings.login_on_email_confirmation);
+/// assert!(settings.prevent_enumeration);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
@@ -66,12 +68,34 @@ pub struct Settings {
     /// `ACCOUNT_EMAIL_VERIFICATION`; default optional.
     pub email_verification: EmailVerification,
     /// `ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION`: a confirmation resumes the
-    /// login its sign-up deferred; default true.
+    /// login its sign-up deferred; default false, as allauth's.
     pub login_on_email_confirmation: bool,
     /// `ACCOUNT_LOGIN_ON_PASSWORD_RESET`; default false.
     pub login_on_password_reset: bool,
-    /// `ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE`; default false.
+    /// `ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE`: a password change (or a first
+    /// password set) also ends the request's own session, with
+    /// `UserLoggedOut`; default false. The user's other sessions end on
+    /// every change either way, as Django's session hash makes them.
     pub logout_on_password_change: bool,
+    /// `ACCOUNT_PREVENT_ENUMERATION`: with mandatory verification, a
+    /// sign-up, address change or added address for an address that has an
+    /// account answers as if it worked and mails the address's owner
+    /// instead; default true. Without mandatory verification
+    /// [`FlowError::EmailInUse`] stays, as in allauth.
+    pub prevent_enumeration: bool,
+    /// `ACCOUNT_EMAIL_CONFIRMATION_COOLDOWN`: a confirmation mail for an
+    /// address is not re-sent (on login or on request) within this long of
+    /// the last one; default 180 seconds.
+    pub email_confirmation_cooldown: Duration,
+    /// `SOCIALACCOUNT_EMAIL_AUTHENTICATION`: a social login whose account is
+    /// new but whose provider-verified address belongs to a local user logs
+    /// that user in (wiping their password if the address was not verified
+    /// locally); default false.
+    pub social_email_authentication: bool,
+    /// `SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT`: such a login also
+    /// connects the account to the user, with `SocialAccountAdded`; default
+    /// false.
+    pub social_email_authentication_auto_connect: bool,
     /// How long confirmation and reset keys stay valid; default three days
     /// (`ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS`).
     pub key_expiry: Duration,
@@ -112,16 +136,44 @@ impl Settings {
         self.key_expiry = value;
         self
     }
+
+    /// Sets [`prevent_enumeration`](Self::prevent_enumeration).
+    pub fn prevent_enumeration(mut self, value: bool) -> Self {
+        self.prevent_enumeration = value;
+        self
+    }
+
+    /// Sets [`email_confirmation_cooldown`](Self::email_confirmation_cooldown).
+    pub fn email_confirmation_cooldown(mut self, value: Duration) -> Self {
+        self.email_confirmation_cooldown = value;
+        self
+    }
+
+    /// Sets [`social_email_authentication`](Self::social_email_authentication).
+    pub fn social_email_authentication(mut self, value: bool) -> Self {
+        self.social_email_authentication = value;
+        self
+    }
+
+    /// Sets [`social_email_authentication_auto_connect`](Self::social_email_authentication_auto_connect).
+    pub fn social_email_authentication_auto_connect(mut self, value: bool) -> Self {
+        self.social_email_authentication_auto_connect = value;
+        self
+    }
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             email_verification: EmailVerification::Optional,
-            login_on_email_confirmation: true,
+            login_on_email_confirmation: false,
             login_on_password_reset: false,
             logout_on_password_change: false,
             key_expiry: Duration::from_secs(3 * 24 * 60 * 60),
+            prevent_enumeration: true,
+            email_confirmation_cooldown: Duration::from_secs(180),
+            social_email_authentication: false,
+            social_email_authentication_auto_connect: false,
         }
     }
 }
@@ -215,6 +267,10 @@ pub struct PendingLogin {
     pub user_id: String,
     /// The address being verified.
     pub email: String,
+    /// The provider account (provider, uid) of a social login that waits:
+    /// the resumed `UserLoggedIn` carries its `sociallogin` again.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub social_account: Option<(String, String)>,
 }
 
 /// How a sign-up ended.
@@ -223,9 +279,13 @@ pub enum SignupOutcome<U> {
     LoggedIn(LoggedIn<U>),
     /// Verification is mandatory: a confirmation mail went out and the
     /// login waits for it.
+    ///
+    /// With [`Settings::prevent_enumeration`], a sign-up for an address
+    /// that has an account ends here too, with no user created and a mail
+    /// to the owner instead: the answer must not tell the two apart, so it
+    /// carries no user (the [`PendingLogin`] of such a sign-up never
+    /// resumes).
     VerificationRequired {
-        /// The new user.
-        user: Arc<U>,
         /// The login to resume on confirmation.
         pending_login: PendingLogin,
     },
@@ -281,6 +341,14 @@ pub enum SocialLoginOutcome<U> {
     },
     /// A `PreSocialLogin` receiver stopped the login: send this response.
     Aborted(ImmediateResponse),
+    /// The login was a re-authentication ([`Process::Redirect`](crate::Process::Redirect)):
+    /// nobody is logged in or signed up; go back to `next`.
+    Redirect {
+        /// The account's owner, if the account is connected.
+        user: Option<Arc<U>>,
+        /// Where to go: the state's `next`, or `/`.
+        next: String,
+    },
 }
 
 /// How a social connect ended.
@@ -322,6 +390,14 @@ pub enum FlowError {
     AccountInUse,
     /// The provider account is not connected to this user.
     UnknownAccount,
+    /// The address is not one the flows accept (the reason says why);
+    /// nothing was stored or mailed.
+    InvalidEmail(&'static str),
+    /// The username is not one the flows accept (the reason says why);
+    /// nothing was stored.
+    InvalidUsername(&'static str),
+    /// The user is inactive ([`AuthUser::is_active`]) and cannot log in.
+    InactiveUser,
     /// Disconnecting the account would leave the user no way to log in.
     LastLoginMethod,
     /// A record points at a user the store does not have (or a
@@ -353,6 +429,9 @@ impl fmt::Display for FlowError {
             }
             FlowError::AccountInUse => f.write_str("the account is connected to another user"),
             FlowError::UnknownAccount => f.write_str("the account is not connected to this user"),
+            FlowError::InvalidEmail(reason) => write!(f, "invalid address: {reason}"),
+            FlowError::InvalidUsername(reason) => write!(f, "invalid username: {reason}"),
+            FlowError::InactiveUser => f.write_str("the account is inactive"),
             FlowError::LastLoginMethod => {
                 f.write_str("the user would have no way left to log in; set a password first")
             }
@@ -375,9 +454,16 @@ impl Error for FlowError {
     }
 }
 
+/// A store's uniqueness [`Conflict`] becomes the flow error it means.
 impl From<StoreError> for FlowError {
     fn from(error: StoreError) -> Self {
-        FlowError::Store(error)
+        match error.as_conflict() {
+            Some(Conflict::Email) => FlowError::EmailInUse,
+            Some(Conflict::Username) => FlowError::UsernameInUse,
+            Some(Conflict::SocialAccount) => FlowError::AccountInUse,
+            Some(Conflict::KeyUsed) => FlowError::InvalidKey,
+            _ => FlowError::Store(error),
+        }
     }
 }
 
@@ -416,10 +502,10 @@ impl<U: AuthUser> fmt::Debug for SignupOutcome<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SignupOutcome::LoggedIn(login) => f.debug_tuple("LoggedIn").field(login).finish(),
-            SignupOutcome::VerificationRequired {
-                user,
-                pending_login,
-            } => verification_required(f, user, pending_login),
+            SignupOutcome::VerificationRequired { pending_login } => f
+                .debug_struct("VerificationRequired")
+                .field("pending_login", pending_login)
+                .finish(),
         }
     }
 }
@@ -473,7 +559,64 @@ impl<U: AuthUser> fmt::Debug for SocialLoginOutcome<U> {
             SocialLoginOutcome::Aborted(response) => {
                 f.debug_tuple("Aborted").field(response).finish()
             }
+            SocialLoginOutcome::Redirect { user, next } => f
+                .debug_struct("Redirect")
+                .field("user", &user.as_ref().map(ShowUser))
+                .field("next", next)
+                .finish(),
         }
+    }
+}
+
+/// One flow's transaction and the mails it will send: the mails go out
+/// after the flow's last signal, just before the commit, so a flow that
+/// fails mails nothing.
+pub(super) struct Unit<T> {
+    pub(super) tx: T,
+    mails: Vec<Mail>,
+}
+
+impl<T> Unit<T> {
+    /// Queues a mail for the end of the flow.
+    pub(super) fn mail(&mut self, mail: Mail) {
+        self.mails.push(mail);
+    }
+}
+
+impl<S: Store, M: Mailer> Accounts<S, M> {
+    /// Begins a flow's unit of work.
+    pub(super) async fn begin(&self) -> Result<Unit<S::Tx<'_>>, FlowError> {
+        Ok(Unit {
+            tx: self.store.begin().await?,
+            mails: Vec::new(),
+        })
+    }
+
+    /// Ends a flow: on success sends its mails and commits; on any error
+    /// (the flow's, the mailer's or the commit's) rolls everything back.
+    pub(super) async fn finish<T>(
+        &self,
+        unit: Unit<S::Tx<'_>>,
+        result: Result<T, FlowError>,
+    ) -> Result<T, FlowError> {
+        let Unit { tx, mails } = unit;
+        let value = match result {
+            Ok(value) => value,
+            Err(error) => {
+                // The flow's error is the one to report; a failed rollback
+                // still discards the transaction when it is dropped.
+                let _ = tx.rollback().await;
+                return Err(error);
+            }
+        };
+        for mail in mails {
+            if let Err(error) = self.mailer.send(mail).await {
+                let _ = tx.rollback().await;
+                return Err(FlowError::Mail(error));
+            }
+        }
+        tx.commit().await?;
+        Ok(value)
     }
 }
 

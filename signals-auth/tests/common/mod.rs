@@ -1,11 +1,21 @@
-//! Shared by the flow tests: a recorder of every signal, and helpers.
+//! Shared by the flow suite (`tests/suite/*.rs`), which runs on every
+//! store: a recorder of every signal, receivers that fail or panic on
+//! demand, and helpers that read the store through its own transactions.
+//!
+//! A test binary instantiates the suite for one store by defining, at its
+//! root, `type TestStore` (a [`Store`] that implements [`Inspect`]) and
+//! `async fn new_store() -> TestStore` (a fresh, empty store), then
+//! `mod common;` and one `mod` per suite file with
+//! `include!("suite/<file>.rs")`. See `tests/memory.rs`.
 //!
 //! The recorder's receivers are static, so they see the sends of every test
 //! in the binary, which run in parallel threads; each test tags its
 //! requests with its own `X-Request-Id` and reads back only its events.
 
-#![allow(dead_code)] // each test binary uses a different part
+#![allow(dead_code)] // each suite file uses a different part
 
+use std::fmt::Debug;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use http::{HeaderValue, Method};
@@ -14,14 +24,32 @@ use signals_auth::account::{
     PasswordReset, PasswordSet, UserLoggedIn, UserLoggedOut, UserSignedUp,
 };
 use signals_auth::flows::{Accounts, Settings, SignupForm, SignupOutcome};
-use signals_auth::memory::{BasicUser, MemoryMailer, MemoryStore};
+use signals_auth::memory::MemoryMailer;
 use signals_auth::socialaccount::{
     PreSocialLogin, SocialAccountAdded, SocialAccountRemoved, SocialAccountUpdated,
 };
-use signals_auth::{AuthUser, RequestContext, SocialLogin};
+use signals_auth::{
+    AuthUser, EmailAddress, RequestContext, SocialAccount, SocialLogin, SocialToken, Store,
+    Transaction,
+};
 use signals_core::receiver;
 
-pub type TestAccounts = Accounts<MemoryStore, MemoryMailer>;
+/// What the suite needs to see in a store beyond the [`Store`] trait.
+pub trait Inspect: Store {
+    /// Everything the store holds, comparable field by field (secrets by
+    /// value), printable without secrets.
+    type Snapshot: PartialEq + Debug;
+
+    /// The store's whole content now.
+    fn snapshot(&self) -> impl Future<Output = Self::Snapshot>;
+    /// How many users there are.
+    fn user_count(&self) -> impl Future<Output = usize>;
+    /// How many sessions are open.
+    fn session_count(&self) -> impl Future<Output = usize>;
+}
+
+pub type TestAccounts = Accounts<crate::TestStore, MemoryMailer>;
+pub type User = <crate::TestStore as Store>::User;
 
 static EVENTS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
@@ -33,27 +61,93 @@ pub fn request(id: &str) -> RequestContext {
     )
 }
 
-/// Flows over a fresh in-memory store.
-pub fn accounts(settings: Settings) -> TestAccounts {
-    Accounts::new(MemoryStore::new(), MemoryMailer::new(), settings)
+/// A request whose receivers of `signal` (the signal's Rust name, such as
+/// `"UserSignedUp"`) return `Err`, or panic when `panic` is set.
+pub fn failing(id: &str, signal: &str, panic: bool) -> RequestContext {
+    let header = if panic { "x-test-panic" } else { "x-test-fail" };
+    request(id).with_header(
+        header.parse().unwrap(),
+        HeaderValue::from_str(signal).unwrap(),
+    )
 }
 
-/// The events recorded for requests tagged `id`, in send order; clears them.
+/// Flows over a fresh store of the binary's kind.
+pub async fn accounts(settings: Settings) -> TestAccounts {
+    Accounts::new(crate::new_store().await, MemoryMailer::new(), settings)
+}
+
 /// Signs up `email` with password "pw" and returns the user; clears the
 /// events it caused.
-pub async fn signed_up(accounts: &TestAccounts, id: &str, email: &str) -> Arc<BasicUser> {
-    let user = match accounts
+pub async fn signed_up(accounts: &TestAccounts, id: &str, email: &str) -> Arc<User> {
+    let outcome = accounts
         .signup(&request(id), SignupForm::new(email).password("pw"))
         .await
-        .unwrap()
-    {
+        .unwrap();
+    let user = match outcome {
         SignupOutcome::LoggedIn(login) => login.user,
-        SignupOutcome::VerificationRequired { user, .. } => user,
+        SignupOutcome::VerificationRequired { pending_login } => {
+            find_user(accounts, &pending_login.user_id)
+                .await
+                .expect("the new user")
+        }
     };
     events(id);
     user
 }
 
+/// A user by id, read in a transaction of its own.
+pub async fn find_user(accounts: &TestAccounts, id: &str) -> Option<Arc<User>> {
+    let mut tx = accounts.store().begin().await.unwrap();
+    let user = tx.user(id).await.unwrap();
+    tx.rollback().await.unwrap();
+    user
+}
+
+/// A user's addresses, the primary first.
+pub async fn addresses(accounts: &TestAccounts, user_id: &str) -> Vec<EmailAddress> {
+    let mut tx = accounts.store().begin().await.unwrap();
+    let addresses = tx.email_addresses(user_id).await.unwrap();
+    tx.rollback().await.unwrap();
+    addresses
+}
+
+/// An address, whoever has it.
+pub async fn address(accounts: &TestAccounts, email: &str) -> Option<EmailAddress> {
+    let mut tx = accounts.store().begin().await.unwrap();
+    let address = tx.email_address(email).await.unwrap();
+    tx.rollback().await.unwrap();
+    address
+}
+
+/// A stored social account and its token.
+pub async fn stored_social(
+    accounts: &TestAccounts,
+    provider: &str,
+    uid: &str,
+) -> (Option<SocialAccount>, Option<SocialToken>) {
+    let mut tx = accounts.store().begin().await.unwrap();
+    let account = tx.social_account(provider, uid).await.unwrap();
+    let token = tx.social_token(provider, uid).await.unwrap();
+    tx.rollback().await.unwrap();
+    (account, token)
+}
+
+/// The store's snapshot.
+pub async fn snapshot(accounts: &TestAccounts) -> <crate::TestStore as Inspect>::Snapshot {
+    Inspect::snapshot(accounts.store()).await
+}
+
+/// How many users the store has.
+pub async fn user_count(accounts: &TestAccounts) -> usize {
+    Inspect::user_count(accounts.store()).await
+}
+
+/// How many sessions the store has.
+pub async fn session_count(accounts: &TestAccounts) -> usize {
+    Inspect::session_count(accounts.store()).await
+}
+
+/// The events recorded for requests tagged `id`, in send order; clears them.
 pub fn events(id: &str) -> Vec<String> {
     let mut all = EVENTS.lock().unwrap();
     let mut mine = Vec::new();
@@ -66,6 +160,44 @@ pub fn events(id: &str) -> Vec<String> {
         }
     });
     mine
+}
+
+/// Fails or panics if the request asks this signal to.
+fn sabotage(request: &RequestContext, signal: &str) -> Result<(), std::io::Error> {
+    if request.header("x-test-panic") == Some(signal) {
+        panic!("{signal} receiver panicked on purpose");
+    }
+    if request.header("x-test-fail") == Some(signal) {
+        return Err(std::io::Error::other(format!("{signal} receiver failed")));
+    }
+    Ok(())
+}
+
+macro_rules! saboteurs {
+    ($($signal:ident => $name:ident),* $(,)?) => {$(
+        #[receiver(signal = $signal, order = 1000)]
+        fn $name(s: &$signal) -> Result<(), std::io::Error> {
+            sabotage(s.request, stringify!($signal))
+        }
+    )*};
+}
+
+saboteurs! {
+    UserLoggedIn => fail_logged_in,
+    UserLoggedOut => fail_logged_out,
+    UserSignedUp => fail_signed_up,
+    PasswordSet => fail_password_set,
+    PasswordChanged => fail_password_changed,
+    PasswordReset => fail_password_reset,
+    EmailConfirmed => fail_email_confirmed,
+    EmailConfirmationSent => fail_confirmation_sent,
+    EmailChanged => fail_email_changed,
+    EmailAdded => fail_email_added,
+    EmailRemoved => fail_email_removed,
+    PreSocialLogin => fail_pre_social_login,
+    SocialAccountAdded => fail_social_account_added,
+    SocialAccountUpdated => fail_social_account_updated,
+    SocialAccountRemoved => fail_social_account_removed,
 }
 
 fn record(request: &RequestContext, event: String) {
