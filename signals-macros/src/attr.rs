@@ -1,62 +1,15 @@
 //! The arguments of `#[signal(...)]` and `#[receiver(...)]`.
 //!
 //! Parsed by hand with syn: every argument is `key = value` or a bare
-//! keyword, each may appear once (one `set` reports duplicates everywhere),
-//! and all mistakes are reported together.
+//! keyword, each may appear once (one `Slot::set` reports duplicates
+//! everywhere), and all mistakes are reported together with the item's.
 
 use proc_macro2::{Span, TokenStream};
-use quote::ToTokens;
-use syn::parse::{ParseStream, Parser};
+use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Error, Ident, LitInt, LitStr, Path, PathArguments, Token};
 
-/// Collects errors so that all of them are reported at once.
-#[derive(Default)]
-pub(crate) struct Errors(Option<Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, error: Error) {
-        match &mut self.0 {
-            Some(errors) => errors.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    pub(crate) fn finish(self) -> Result<(), Error> {
-        match self.0 {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
-    }
-}
-
-/// One argument that may be given once.
-pub(crate) struct Arg<T> {
-    name: &'static str,
-    value: Option<(Span, T)>,
-}
-
-impl<T> Arg<T> {
-    pub(crate) fn new(name: &'static str) -> Self {
-        Arg { name, value: None }
-    }
-
-    /// Records the value, or reports a duplicate at its second occurrence.
-    pub(crate) fn set(&mut self, errors: &mut Errors, span: Span, value: T) {
-        if self.value.is_some() {
-            errors.push(Error::new(
-                span,
-                format!("duplicate argument `{}`", self.name),
-            ));
-        } else {
-            self.value = Some((span, value));
-        }
-    }
-
-    pub(crate) fn get(self) -> Option<T> {
-        self.value.map(|(_, value)| value)
-    }
-}
+use crate::errors::Errors;
 
 /// `#[signal]`, `#[signal(async)]`, `#[signal(name = "...", crate = path)]`.
 pub(crate) struct SignalArgs {
@@ -67,11 +20,135 @@ pub(crate) struct SignalArgs {
 
 /// `#[receiver(signal = Path, order = N, name = "...", filter = path, crate = path)]`.
 pub(crate) struct ReceiverArgs {
-    pub(crate) signal: Option<Path>,
+    /// `Err` when `signal = ...` is missing, or was given but invalid (then
+    /// the error is already reported, so this one is not).
+    pub(crate) signal: syn::Result<Path>,
     pub(crate) order: Option<i32>,
     pub(crate) name: Option<LitStr>,
     pub(crate) filter: Option<Path>,
     pub(crate) krate: Option<Path>,
+}
+
+const SIGNAL_ARGS: &str = "`async`, `name = \"...\"`, `crate = path`";
+const RECEIVER_ARGS: &str =
+    "`signal = Path`, `order = N`, `name = \"...\"`, `filter = path`, `crate = path`";
+
+impl SignalArgs {
+    pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
+        let mut is_async = Slot::new("async");
+        let mut name = Slot::new("name");
+        let mut krate = Slot::new("crate");
+        for raw in parse_list(tokens, errors) {
+            match raw {
+                Raw::Async(token) => is_async.set(errors, token.span, Ok(())),
+                Raw::Pair(key, value) if key == "name" => {
+                    name.set(errors, key.span(), parse_name(&key, value));
+                }
+                Raw::Pair(key, value) if key == "crate" => {
+                    krate.set(errors, key.span(), parse_crate(&key, value));
+                }
+                Raw::Pair(key, _) | Raw::Bare(key) => {
+                    errors.push(unknown(&key, "signal", SIGNAL_ARGS));
+                }
+            }
+        }
+        SignalArgs {
+            is_async: is_async.value.is_some(),
+            name: name.value,
+            krate: krate.value,
+        }
+    }
+}
+
+impl ReceiverArgs {
+    pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
+        let mut found = Errors::default();
+        let mut signal = Slot::new("signal");
+        let mut order = Slot::new("order");
+        let mut name = Slot::new("name");
+        let mut filter = Slot::new("filter");
+        let mut krate = Slot::new("crate");
+        for raw in parse_list(tokens, &mut found) {
+            let errors = &mut found;
+            match raw {
+                Raw::Pair(key, value) if key == "signal" => {
+                    let what =
+                        "the path of a signal, as in `signal = crate::events::UserLoggedIn`";
+                    let path = parse_path(&key, value, what, Use::Signal);
+                    signal.set(errors, key.span(), path);
+                }
+                Raw::Pair(key, value) if key == "order" => {
+                    order.set(errors, key.span(), parse_order(&key, value));
+                }
+                Raw::Pair(key, value) if key == "name" => {
+                    name.set(errors, key.span(), parse_name(&key, value));
+                }
+                Raw::Pair(key, value) if key == "filter" => {
+                    let what = "the path of a function `fn(&Signal) -> bool`";
+                    let path = parse_path(&key, value, what, Use::Filter);
+                    filter.set(errors, key.span(), path);
+                }
+                Raw::Pair(key, value) if key == "crate" => {
+                    krate.set(errors, key.span(), parse_crate(&key, value));
+                }
+                Raw::Async(token) => errors.push(Error::new(
+                    token.span,
+                    "`async` belongs on the function (`async fn`) and the signal (`#[signal(async)]`), not on `#[receiver]`",
+                )),
+                Raw::Pair(key, _) | Raw::Bare(key) => {
+                    errors.push(unknown(&key, "receiver", RECEIVER_ARGS));
+                }
+            }
+        }
+        // A missing signal is reported only when the arguments are otherwise
+        // right: after `signal =` or a typo, it would repeat that error.
+        let missing = found.is_empty();
+        errors.append(found);
+        let signal = signal.value.ok_or_else(|| {
+            let error = Error::new(
+                Span::call_site(),
+                "#[receiver] needs the signal it listens to: `#[receiver(signal = path::to::Signal)]`",
+            );
+            if missing {
+                errors.push(error.clone());
+            }
+            error
+        });
+        ReceiverArgs {
+            signal,
+            order: order.value,
+            name: name.value,
+            filter: filter.value,
+            krate: krate.value,
+        }
+    }
+}
+
+/// One argument that may be given once.
+struct Slot<T> {
+    name: &'static str,
+    value: Option<T>,
+}
+
+impl<T> Slot<T> {
+    fn new(name: &'static str) -> Self {
+        Slot { name, value: None }
+    }
+
+    /// Records a valid value, reports an invalid one, and reports a
+    /// duplicate at its second occurrence.
+    fn set(&mut self, errors: &mut Errors, key: Span, value: syn::Result<T>) {
+        match value {
+            Err(error) => errors.push(error),
+            Ok(_) if self.value.is_some() => {
+                errors.push(Error::new(
+                    key,
+                    format!("duplicate argument `{}`", self.name),
+                ));
+            }
+            Ok(value) => self.value = Some(value),
+        }
+    }
 }
 
 /// One `key = value` or bare key, before it is interpreted.
@@ -81,17 +158,20 @@ enum Raw {
     Bare(Ident),
 }
 
-fn parse_raw(input: ParseStream) -> syn::Result<Raw> {
-    if input.peek(Token![async]) {
-        return Ok(Raw::Async(input.parse()?));
-    }
-    let key = if input.peek(Token![crate]) {
-        let token: Token![crate] = input.parse()?;
-        Ident::new("crate", token.span)
-    } else {
-        input.call(syn::ext::IdentExt::parse_any)?
-    };
-    if input.peek(Token![=]) {
+impl Parse for Raw {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(Token![async]) {
+            return Ok(Raw::Async(input.parse()?));
+        }
+        let key = if input.peek(Token![crate]) {
+            let token: Token![crate] = input.parse()?;
+            Ident::new("crate", token.span)
+        } else {
+            input.call(syn::ext::IdentExt::parse_any)?
+        };
+        if !input.peek(Token![=]) {
+            return Ok(Raw::Bare(key));
+        }
         let eq: Token![=] = input.parse()?;
         // The value runs to the next top-level comma.
         let mut value = TokenStream::new();
@@ -107,48 +187,42 @@ fn parse_raw(input: ParseStream) -> syn::Result<Raw> {
             ));
         }
         Ok(Raw::Pair(key, value))
-    } else {
-        Ok(Raw::Bare(key))
     }
 }
 
-fn parse_list(args: TokenStream) -> syn::Result<Vec<Raw>> {
-    let parser = Punctuated::<Raw, Token![,]>::parse_terminated_with;
-    let list = (|input: ParseStream| parser(input, parse_raw)).parse2(args)?;
-    Ok(list.into_iter().collect())
+/// The arguments, or none after reporting why they do not parse.
+fn parse_list(tokens: TokenStream, errors: &mut Errors) -> Vec<Raw> {
+    match Punctuated::<Raw, Token![,]>::parse_terminated.parse2(tokens) {
+        Ok(list) => list.into_iter().collect(),
+        Err(error) => {
+            errors.push(error);
+            Vec::new()
+        }
+    }
 }
 
-fn parse_value<T: syn::parse::Parse>(
-    key: &Ident,
-    value: TokenStream,
-    what: &str,
-) -> syn::Result<T> {
-    syn::parse2::<T>(value.clone()).map_err(|_| {
-        Error::new_spanned(
-            if value.is_empty() {
-                key.to_token_stream()
-            } else {
-                value
-            },
-            format!("`{key}` expects {what}"),
-        )
-    })
+fn parse_value<T: Parse>(key: &Ident, value: TokenStream, what: &str) -> syn::Result<T> {
+    syn::parse2::<T>(value.clone())
+        .map_err(|_| Error::new_spanned(value, format!("`{key}` expects {what}")))
 }
 
 fn parse_name(key: &Ident, value: TokenStream) -> syn::Result<LitStr> {
-    let name: LitStr = parse_value(
-        key,
-        value,
-        "a string literal, as in `name = \"my_app.event\"`",
-    )?;
+    let what = "a string literal, as in `name = \"my_app.event\"`";
+    let name: LitStr = parse_value(key, value, what)?;
     if name.value().trim().is_empty() {
         return Err(Error::new_spanned(&name, "`name` must not be empty"));
     }
     Ok(name)
 }
 
-fn parse_path(key: &Ident, value: TokenStream, what: &str) -> syn::Result<Path> {
-    let path: Path = parse_value(key, value.clone(), what)?;
+fn parse_crate(key: &Ident, value: TokenStream) -> syn::Result<Path> {
+    let what = "a path to signals_core, as in `crate = my_crate::signals`";
+    parse_path(key, value, what, Use::Crate)
+}
+
+fn parse_path(key: &Ident, value: TokenStream, what: &str, use_: Use) -> syn::Result<Path> {
+    let path: Path = parse_value(key, value, what)?;
+    check_path(&path, use_)?;
     Ok(path)
 }
 
@@ -180,91 +254,6 @@ fn parse_order(key: &Ident, value: TokenStream) -> syn::Result<i32> {
             format!("`order` must fit in an i32 ({} to {})", i32::MIN, i32::MAX),
         )
     })
-}
-
-impl SignalArgs {
-    pub(crate) fn parse(args: TokenStream) -> syn::Result<Self> {
-        let mut errors = Errors::default();
-        let mut is_async = Arg::new("async");
-        let mut name = Arg::new("name");
-        let mut krate = Arg::new("crate");
-        for raw in parse_list(args)? {
-            match raw {
-                Raw::Async(token) => is_async.set(&mut errors, token.span, ()),
-                Raw::Pair(key, value) if key == "name" => match parse_name(&key, value) {
-                    Ok(value) => name.set(&mut errors, key.span(), value),
-                    Err(error) => errors.push(error),
-                },
-                Raw::Pair(key, value) if key == "crate" => {
-                    match parse_path(
-                        &key,
-                        value,
-                        "a path to signals_core, as in `crate = my_crate::signals`",
-                    )
-                    .and_then(|path| check_path(&path, Use::Crate).map(|()| path))
-                    {
-                        Ok(value) => krate.set(&mut errors, key.span(), value),
-                        Err(error) => errors.push(error),
-                    }
-                }
-                Raw::Pair(key, _) | Raw::Bare(key) => errors.push(unknown(
-                    &key,
-                    "signal",
-                    "`async`, `name = \"...\"`, `crate = path`",
-                )),
-            }
-        }
-        errors.finish()?;
-        Ok(SignalArgs {
-            is_async: is_async.get().is_some(),
-            name: name.get(),
-            krate: krate.get(),
-        })
-    }
-}
-
-impl ReceiverArgs {
-    pub(crate) fn parse(args: TokenStream) -> syn::Result<Self> {
-        let mut errors = Errors::default();
-        let mut signal = Arg::new("signal");
-        let mut order = Arg::new("order");
-        let mut name = Arg::new("name");
-        let mut filter = Arg::new("filter");
-        let mut krate = Arg::new("crate");
-        for raw in parse_list(args)? {
-            let result = match raw {
-                Raw::Pair(key, value) if key == "signal" => {
-                    parse_path(&key, value, "the path of a signal, as in `signal = crate::events::UserLoggedIn`")
-                        .and_then(|path| check_path(&path, Use::Signal).map(|()| path))
-                        .map(|path| signal.set(&mut errors, key.span(), path))
-                }
-                Raw::Pair(key, value) if key == "order" => parse_order(&key, value).map(|value| order.set(&mut errors, key.span(), value)),
-                Raw::Pair(key, value) if key == "name" => parse_name(&key, value).map(|value| name.set(&mut errors, key.span(), value)),
-                Raw::Pair(key, value) if key == "filter" => parse_path(&key, value, "the path of a function `fn(&Signal) -> bool`")
-                    .and_then(|path| check_path(&path, Use::Filter).map(|()| path))
-                    .map(|value| filter.set(&mut errors, key.span(), value)),
-                Raw::Pair(key, value) if key == "crate" => parse_path(&key, value, "a path to signals_core, as in `crate = my_crate::signals`")
-                    .and_then(|path| check_path(&path, Use::Crate).map(|()| path))
-                    .map(|value| krate.set(&mut errors, key.span(), value)),
-                Raw::Async(token) => Err(Error::new(
-                    token.span,
-                    "`async` belongs on the function (`async fn`) and the signal (`#[signal(async)]`), not on `#[receiver]`",
-                )),
-                Raw::Pair(key, _) | Raw::Bare(key) => Err(unknown(&key, "receiver", "`signal = Path`, `order = N`, `name = \"...\"`, `filter = path`, `crate = path`")),
-            };
-            if let Err(error) = result {
-                errors.push(error);
-            }
-        }
-        errors.finish()?;
-        Ok(ReceiverArgs {
-            signal: signal.get(),
-            order: order.get(),
-            name: name.get(),
-            filter: filter.get(),
-            krate: krate.get(),
-        })
-    }
 }
 
 fn unknown(key: &Ident, attr: &str, known: &str) -> Error {

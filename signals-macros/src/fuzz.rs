@@ -3,8 +3,8 @@
 //! A deterministic corpus of valid and invalid `#[signal]` and `#[receiver]`
 //! uses is mutated (tokens deleted, duplicated, swapped, inserted, replaced,
 //! truncated, wrapped in or unwrapped from groups, spliced from other
-//! entries) and every mutant goes through `signal::expand` and
-//! `receiver::expand`. For each, the expansion must:
+//! entries) and every mutant goes through `expand::signal` and
+//! `expand::receiver`. For each, the expansion must:
 //!
 //! - not panic;
 //! - print as tokens that lex again;
@@ -19,7 +19,7 @@
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::{receiver, signal};
+use crate::expand;
 
 /// `(args, item)` pairs: the first 7 are valid.
 const SIGNALS: &[(&str, &str)] = &[
@@ -351,8 +351,8 @@ enum Macro {
 impl Macro {
     fn expand(self, args: TokenStream, input: TokenStream) -> TokenStream {
         match self {
-            Macro::Signal => signal::expand(args, input, 0x5157_4e41_4c53),
-            Macro::Receiver => receiver::expand(args, input),
+            Macro::Signal => expand::signal(args, input, 0x5157_4e41_4c53),
+            Macro::Receiver => expand::receiver(args, input),
         }
     }
 

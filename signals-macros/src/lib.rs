@@ -4,22 +4,25 @@
 //! calls into `::signals_core::__private`, which this crate's version is
 //! pinned to. The documentation lives on the re-exports in `signals-core`.
 
+mod ast;
 mod attr;
+mod errors;
+mod expand;
 #[cfg(test)]
 mod fuzz;
-mod receiver;
-mod signal;
 mod site;
+mod text;
+mod tokens;
 
 use proc_macro::TokenStream;
 
 #[proc_macro_attribute]
 pub fn signal(args: TokenStream, input: TokenStream) -> TokenStream {
     let seed = site::seed(&input);
-    signal::expand(args.into(), input.into(), seed).into()
+    expand::signal(args.into(), input.into(), seed).into()
 }
 
 #[proc_macro_attribute]
 pub fn receiver(args: TokenStream, input: TokenStream) -> TokenStream {
-    receiver::expand(args.into(), input.into()).into()
+    expand::receiver(args.into(), input.into()).into()
 }

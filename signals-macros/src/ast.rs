@@ -1,0 +1,275 @@
+//! The typed, validated view of each macro's input. Every error is found
+//! here, before any code is generated, and all of them are reported at
+//! once: the arguments' and the item's. The view keeps the user's tokens, so
+//! that the generated code can point back at them.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::parse::{Parse, ParseStream};
+use syn::{
+    Attribute, Error, Fields, FnArg, GenericParam, Generics, Ident, Item, ItemStruct, LitStr, Path,
+    ReturnType, Signature, Type, Visibility,
+};
+
+use crate::attr::{ReceiverArgs, SignalArgs};
+use crate::errors::{first_span, Errors};
+use crate::text::path_text;
+use crate::tokens::mentions_impl;
+
+/// A `#[signal]` struct.
+pub(crate) struct Signal<'a> {
+    pub(crate) original: &'a ItemStruct,
+    pub(crate) is_async: bool,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) krate: Option<Path>,
+    pub(crate) fields: Vec<Field<'a>>,
+}
+
+/// A named field of a signal.
+pub(crate) struct Field<'a> {
+    pub(crate) original: &'a syn::Field,
+    pub(crate) ident: &'a Ident,
+}
+
+/// A `#[receiver]` function.
+pub(crate) struct Receiver<'a> {
+    pub(crate) original: &'a ReceiverFn,
+    pub(crate) signal: Path,
+    pub(crate) order: i32,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) filter: Option<Path>,
+    pub(crate) krate: Option<Path>,
+    /// The signal type as the user wrote it in the parameter (`Ping<'_>`).
+    pub(crate) param: &'a Type,
+    pub(crate) output: Output<'a>,
+}
+
+/// What a receiver returns, as far as the generated call cares.
+pub(crate) enum Output<'a> {
+    /// No return type, or `()`: nothing to convert.
+    Unit,
+    /// `!`, which cannot be named on stable; it coerces to `()`.
+    Never(&'a Type),
+    /// `impl Trait`, which cannot be named in a type argument.
+    Opaque(&'a Type),
+    /// Any other type, converted with `IntoOutcome`.
+    Type(&'a Type),
+}
+
+/// A function as `#[receiver]` needs it: the signature parsed, the body
+/// left as tokens. The body is never parsed: a syntax error in it is rustc's
+/// to report, once, when the function is emitted as written, and it is no
+/// reason to say that this is not a function.
+pub(crate) struct ReceiverFn {
+    pub(crate) sig: Signature,
+    /// The item exactly as the user wrote it.
+    tokens: TokenStream,
+}
+
+impl Parse for ReceiverFn {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let tokens = input.fork().parse::<TokenStream>()?;
+        input.call(Attribute::parse_outer)?;
+        input.parse::<Visibility>()?;
+        let sig: Signature = input.parse()?;
+        let body: proc_macro2::Group = input.parse()?;
+        if body.delimiter() != proc_macro2::Delimiter::Brace || !input.is_empty() {
+            return Err(input.error("expected a function body"));
+        }
+        Ok(ReceiverFn { sig, tokens })
+    }
+}
+
+impl ToTokens for ReceiverFn {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.tokens.clone());
+    }
+}
+
+impl<'a> Signal<'a> {
+    pub(crate) fn from_syn(
+        item: &'a Item,
+        args: SignalArgs,
+        mut errors: Errors,
+    ) -> syn::Result<Self> {
+        let original = match item {
+            Item::Struct(strukt) => strukt,
+            Item::Enum(item) => return Err(errors.fail(not_a_struct(item.enum_token.span, "an enum"))),
+            Item::Union(item) => return Err(errors.fail(not_a_struct(item.union_token.span, "a union"))),
+            Item::Fn(item) => return Err(errors.fail(not_a_struct(item.sig.fn_token.span, "a function"))),
+            other => return Err(errors.fail(Error::new(
+                first_span(other.to_token_stream()),
+                "#[signal] goes on a braced struct, as in `pub struct UserLoggedIn { pub user: User }`",
+            ))),
+        };
+        match &original.fields {
+            Fields::Named(_) => {}
+            Fields::Unnamed(fields) => errors.push(Error::new(
+                fields.paren_token.span.join(),
+                "#[signal] needs named fields: write `struct Name { field: Type }` instead of a tuple struct",
+            )),
+            Fields::Unit => errors.push(Error::new(
+                original.ident.span(),
+                "#[signal] needs a braced struct: write `struct Name {}` for a signal without fields",
+            )),
+        }
+        reject_generics(
+            &original.generics,
+            &mut errors,
+            "a signal cannot have type parameters: each signal is one concrete type (lifetime parameters are allowed)",
+            "a signal cannot have const parameters: each signal is one concrete type (lifetime parameters are allowed)",
+        );
+        errors.finish()?;
+        let fields = original
+            .fields
+            .iter()
+            .filter_map(|field| {
+                Some(Field {
+                    original: field,
+                    ident: field.ident.as_ref()?,
+                })
+            })
+            .collect();
+        Ok(Signal {
+            original,
+            is_async: args.is_async,
+            name: args.name,
+            krate: args.krate,
+            fields,
+        })
+    }
+}
+
+fn not_a_struct(span: Span, what: &str) -> Error {
+    Error::new(
+        span,
+        format!("#[signal] goes on a braced struct, not {what}: a signal is one struct whose fields are what receivers get"),
+    )
+}
+
+/// Reports type and const parameters; lifetimes are allowed.
+fn reject_generics(
+    generics: &Generics,
+    errors: &mut Errors,
+    type_message: &str,
+    const_message: &str,
+) {
+    for param in &generics.params {
+        match param {
+            GenericParam::Lifetime(_) => {}
+            GenericParam::Type(param) => errors.push(Error::new(param.ident.span(), type_message)),
+            GenericParam::Const(param) => {
+                errors.push(Error::new(param.const_token.span, const_message));
+            }
+        }
+    }
+}
+
+impl<'a> Receiver<'a> {
+    pub(crate) fn from_syn(
+        original: &'a ReceiverFn,
+        args: ReceiverArgs,
+        mut errors: Errors,
+    ) -> syn::Result<Self> {
+        let sig = &original.sig;
+        if let Some(token) = &sig.unsafety {
+            errors.push(Error::new(
+                token.span,
+                "a receiver cannot be an `unsafe fn`: the dispatch cannot uphold its contract",
+            ));
+        }
+        if let Some(variadic) = &sig.variadic {
+            errors.push(Error::new_spanned(
+                variadic,
+                "a receiver cannot be variadic",
+            ));
+        }
+        reject_generics(
+            &sig.generics,
+            &mut errors,
+            "a receiver cannot be generic: it is registered for one signal, so write the signal's type",
+            "a receiver cannot have const parameters: it is registered for one signal",
+        );
+        // How the messages name the signal: as the user did, when they did.
+        let signal_name = args
+            .signal
+            .as_ref()
+            .map_or_else(|_| "Signal".to_string(), path_text);
+        let param = check_params(sig, &signal_name, &mut errors);
+        errors.finish()?;
+        Ok(Receiver {
+            original,
+            signal: args.signal?,
+            order: args.order.unwrap_or(0),
+            name: args.name,
+            filter: args.filter,
+            krate: args.krate,
+            param: param?,
+            output: Output::of(&sig.output),
+        })
+    }
+}
+
+/// Checks that the only parameter is `&Signal`, and returns its type.
+fn check_params<'a>(
+    sig: &'a Signature,
+    signal_name: &str,
+    errors: &mut Errors,
+) -> syn::Result<&'a Type> {
+    let mut inputs = sig.inputs.iter();
+    let mut is_method = false;
+    let param = match inputs.next() {
+        None => Err(Error::new(
+            sig.paren_token.span.join(),
+            format!("a receiver takes exactly one parameter, a reference to its signal: `(event: &{signal_name})`"),
+        )),
+        Some(FnArg::Receiver(receiver)) => {
+            // A method's next parameter is probably the signal: once `self`
+            // is gone it is right, so only `self` is reported.
+            is_method = true;
+            Err(Error::new(
+                receiver.self_token.span,
+                "#[receiver] goes on a free function, not a method: move it out of the `impl` block",
+            ))
+        }
+        Some(FnArg::Typed(typed)) => match &*typed.ty {
+            Type::Reference(reference) => match &reference.mutability {
+                Some(token) => Err(Error::new(
+                    token.span,
+                    format!("receivers get a shared reference to the signal: write `&{signal_name}`, not `&mut {signal_name}`"),
+                )),
+                None if mentions_impl(reference.elem.to_token_stream()) => Err(Error::new_spanned(
+                    &reference.elem,
+                    "a receiver cannot be generic: it is registered for one signal, so write the signal's type",
+                )),
+                None => Ok(&*reference.elem),
+            },
+            other => Err(Error::new_spanned(
+                other,
+                format!("receivers take the signal by reference: write `&{signal_name}` (a send hands the same signal to every receiver)"),
+            )),
+        },
+    };
+    errors.note(&param);
+    for extra in inputs.filter(|_| !is_method) {
+        errors.push(Error::new_spanned(
+            extra,
+            "a receiver takes exactly one parameter, a reference to its signal; remove this one",
+        ));
+    }
+    param
+}
+
+impl<'a> Output<'a> {
+    fn of(output: &'a ReturnType) -> Self {
+        match output {
+            ReturnType::Default => Output::Unit,
+            ReturnType::Type(_, ty) => match &**ty {
+                Type::Tuple(tuple) if tuple.elems.is_empty() => Output::Unit,
+                Type::Never(_) => Output::Never(ty),
+                _ if mentions_impl(ty.to_token_stream()) => Output::Opaque(ty),
+                _ => Output::Type(ty),
+            },
+        }
+    }
+}

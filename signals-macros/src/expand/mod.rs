@@ -1,0 +1,120 @@
+//! Code generation, after `ast` has validated the input: one module per
+//! macro, one function per generated piece.
+
+mod receiver;
+mod signal;
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::{Error, Item, LitStr, Path};
+
+use crate::ast::{self, ReceiverFn};
+use crate::attr::{ReceiverArgs, SignalArgs};
+use crate::errors::{first_span, with_error, Errors};
+use crate::text::unraw;
+
+/// `#[signal]`: the struct unchanged plus everything it generates, or the
+/// struct plus every error found in it and in its arguments.
+pub(crate) fn signal(args: TokenStream, input: TokenStream, seed: u64) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = SignalArgs::parse(args, &mut errors);
+    let item: Item = match syn::parse2(input.clone()) {
+        Ok(item) => item,
+        Err(error) => return with_error(input, errors.fail(error)),
+    };
+    match ast::Signal::from_syn(&item, args, errors) {
+        Ok(model) => signal::expand(&model, seed),
+        Err(error) => with_error(item.into_token_stream(), error),
+    }
+}
+
+/// `#[receiver]`: the function unchanged plus its record, or the function
+/// plus every error found in it and in its arguments.
+pub(crate) fn receiver(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = ReceiverArgs::parse(args, &mut errors);
+    let function: ReceiverFn = match syn::parse2(input.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let error = Error::new(
+                first_span(input.clone()),
+                "#[receiver] goes on a free function, as in `fn on_login(event: &UserLoggedIn) {}`",
+            );
+            return with_error(input, errors.fail(error));
+        }
+    };
+    match ast::Receiver::from_syn(&function, args, errors) {
+        Ok(model) => receiver::expand(&model),
+        Err(error) => with_error(function.into_token_stream(), error),
+    }
+}
+
+/// The paths into the runtime crate: `::signals_core` unless
+/// `crate = path` names a re-export.
+struct Runtime {
+    krate: Path,
+    private: TokenStream,
+}
+
+impl Runtime {
+    fn new(krate: Option<&Path>) -> Self {
+        let krate = krate
+            .cloned()
+            .unwrap_or_else(|| syn::parse_quote!(::signals_core));
+        let private = quote!(#krate::__private);
+        Runtime { krate, private }
+    }
+
+    /// Where the item is written, spanned at its name, so that `line!()`
+    /// and `column!()` point there.
+    fn location(&self, at: &Ident) -> TokenStream {
+        let private = &self.private;
+        quote_spanned! {at.span()=>
+            #private::Location::new(::core::file!(), ::core::line!(), ::core::column!())
+        }
+    }
+}
+
+/// The name a signal or receiver is registered under: `name = "..."`, or
+/// its module path and identifier.
+fn registered_name(name: Option<&LitStr>, ident: &Ident) -> TokenStream {
+    match name {
+        Some(name) => quote!(#name),
+        None => {
+            let ident = unraw(ident);
+            quote!(::core::concat!(::core::module_path!(), "::", #ident))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_names() {
+        let ident: Ident = syn::parse_str("r#type").unwrap();
+        assert_eq!(
+            registered_name(None, &ident).to_string(),
+            quote!(::core::concat!(::core::module_path!(), "::", "type")).to_string()
+        );
+        let name: LitStr = syn::parse_str("\"app.tick\"").unwrap();
+        assert_eq!(
+            registered_name(Some(&name), &ident).to_string(),
+            "\"app.tick\""
+        );
+    }
+
+    #[test]
+    fn runtime_paths() {
+        assert_eq!(
+            Runtime::new(None).private.to_string(),
+            ":: signals_core :: __private"
+        );
+        let krate: Path = syn::parse_str("my::signals").unwrap();
+        assert_eq!(
+            Runtime::new(Some(&krate)).private.to_string(),
+            "my :: signals :: __private"
+        );
+    }
+}

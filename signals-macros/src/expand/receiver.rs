@@ -1,0 +1,209 @@
+//! `#[receiver]`: the function unchanged, plus a record of it in the
+//! signal's registry, whose handler is a shim that checks the function's
+//! types at the user's tokens and calls it.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+
+use super::{registered_name, Runtime};
+use crate::ast::{Output, Receiver};
+use crate::tokens::{elide, respan};
+
+pub(super) fn expand(receiver: &Receiver<'_>) -> TokenStream {
+    let expansion = Expansion::new(receiver);
+    let function = receiver.original;
+    let shim = expansion.shim();
+    let record = expansion.record();
+    let registration = expansion.registration(&record);
+    quote! {
+        #function
+
+        // `unsafe_code`: linkme places the record with `#[link_section]`,
+        // which rustc counts as unsafe code, and the macro that does it is
+        // the signal's, so local to the user's crate; the user wrote none.
+        #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code)]
+        const _: () = {
+            #shim
+            #registration
+        };
+    }
+}
+
+/// A local of the shim. Its name cannot collide with the receiver's or the
+/// filter's, which the shim calls. It carries one span wherever it appears:
+/// a span taken from the user's tokens may come from a `macro_rules!`
+/// expansion whose hygiene would not see a local declared at the call site.
+/// `located_at` keeps the call site's hygiene but moves where an error in
+/// that argument is reported.
+fn local(name: &str, at: Span) -> Ident {
+    Ident::new(name, Span::call_site().located_at(at))
+}
+
+/// What every generated piece of one receiver shares.
+struct Expansion<'a> {
+    receiver: &'a Receiver<'a>,
+    runtime: Runtime,
+    ident: &'a Ident,
+    /// The function's lifetime parameters: the user's types are named inside
+    /// the shim, where they are not declared, so they become `'_`.
+    lifetimes: Vec<String>,
+}
+
+impl<'a> Expansion<'a> {
+    fn new(receiver: &'a Receiver<'a>) -> Self {
+        let sig = &receiver.original.sig;
+        let lifetimes = sig
+            .generics
+            .lifetimes()
+            .map(|param| param.lifetime.ident.to_string())
+            .collect();
+        Expansion {
+            receiver,
+            runtime: Runtime::new(receiver.krate.as_ref()),
+            ident: &sig.ident,
+            lifetimes,
+        }
+    }
+
+    /// The static handler: filters, casts the signal to the parameter's
+    /// type, calls the function and turns its result into a `Step`.
+    fn shim(&self) -> TokenStream {
+        let private = &self.runtime.private;
+        let signal = &self.receiver.signal;
+        let event = local("__signals_event", Span::call_site());
+        let param_local = local("__signals_param", Span::call_site());
+        let filter = self.filter();
+        let param_cast = self.param_cast();
+        let call = self.call();
+        quote! {
+            #[inline]
+            fn __signals_shim<'__signals_b>(#event: &'__signals_b #signal) -> #private::Step<'__signals_b> {
+                #filter
+                let #param_local = #param_cast;
+                #call
+            }
+        }
+    }
+
+    fn filter(&self) -> Option<TokenStream> {
+        let private = &self.runtime.private;
+        self.receiver.filter.as_ref().map(|filter| {
+            let event = local("__signals_event", filter.span());
+            quote_spanned! {filter.span()=>
+                if !#filter(#event) {
+                    return #private::Step::skipped();
+                }
+            }
+        })
+    }
+
+    /// The signal, typed as the user's parameter: spanned at the parameter's
+    /// type, so that a different type is reported there.
+    fn param_cast(&self) -> TokenStream {
+        let private = &self.runtime.private;
+        let signal = &self.receiver.signal;
+        let span = self.receiver.param.span();
+        let param = elide(self.receiver.param.to_token_stream(), &self.lifetimes);
+        let event = local("__signals_event", span);
+        quote_spanned!(span=> #private::assert_param::<#signal, #param>(#event))
+    }
+
+    /// The call of the user's function, and its result as a `Step`. A
+    /// receiver that returns `()` needs no conversion: passing its unit
+    /// result to `into_outcome` would trip clippy's `unit_arg` in the user's
+    /// crate, since the call carries the user's span.
+    fn call(&self) -> TokenStream {
+        let private = &self.runtime.private;
+        let ident = self.ident;
+        let returned = self.returned();
+        let span = returned
+            .as_ref()
+            .map_or_else(Span::call_site, |(span, _)| *span);
+        let param = local("__signals_param", span);
+        let check = returned.and_then(|(_, check)| check);
+        let asyncness = &self.receiver.original.sig.asyncness;
+        let is_unit = matches!(self.receiver.output, Output::Unit);
+        let Some(token) = asyncness else {
+            if is_unit {
+                return quote!(#ident(#param); #private::Step::DONE);
+            }
+            let outcome = quote_spanned!(span=> #private::into_outcome #check (#ident(#param)));
+            return quote!(#private::Step::done(#outcome));
+        };
+        // The signal path is respanned too: rustc reports an unmet bound at
+        // the type argument, and the mistake is the `async`, not the path.
+        let signal_at_async = respan(self.receiver.signal.to_token_stream(), token.span);
+        let async_check =
+            quote_spanned!(token.span=> #private::assert_async_signal::<#signal_at_async>(););
+        let outcome = if is_unit {
+            quote!(#ident(#param).await; ::core::result::Result::Ok(()))
+        } else {
+            quote_spanned!(span=> #private::into_outcome #check (#ident(#param).await))
+        };
+        quote! {
+            #async_check
+            #private::Step::pending(async move { #outcome })
+        }
+    }
+
+    /// For a function that returns a value: where its type is written, and
+    /// the type argument `into_outcome` is called with, which makes a wrong
+    /// type an error there. `impl Trait` cannot be named in a type argument:
+    /// the call still checks it, only less precisely; `!` cannot be named on
+    /// stable, and it coerces to `()`.
+    fn returned(&self) -> Option<(Span, Option<TokenStream>)> {
+        match self.receiver.output {
+            Output::Unit => None,
+            Output::Never(ty) => Some((ty.span(), Some(quote_spanned!(ty.span()=> ::<()>)))),
+            Output::Opaque(ty) => Some((ty.span(), None)),
+            Output::Type(ty) => {
+                let tokens = elide(ty.to_token_stream(), &self.lifetimes);
+                Some((ty.span(), Some(quote_spanned!(ty.span()=> ::<#tokens>))))
+            }
+        }
+    }
+
+    /// The receiver's `StaticReceiver` record.
+    fn record(&self) -> TokenStream {
+        let private = &self.runtime.private;
+        let name = registered_name(self.receiver.name.as_ref(), self.ident);
+        let order = self.receiver.order;
+        let location = self.runtime.location(self.ident);
+        let is_async = self.receiver.original.sig.asyncness.is_some();
+        let is_filtered = self.receiver.filter.is_some();
+        quote! {
+            #private::StaticReceiver {
+                name: #name,
+                module_path: ::core::module_path!(),
+                order: #order,
+                location: #location,
+                is_async: #is_async,
+                is_filtered: #is_filtered,
+                handler: __signals_shim,
+            }
+        }
+    }
+
+    /// The record, placed in the signal's slice (linkme) or submitted
+    /// (inventory).
+    fn registration(&self, record: &TokenStream) -> TokenStream {
+        let Runtime { krate, private } = &self.runtime;
+        let signal = &self.receiver.signal;
+        let handler =
+            quote!(for<'__signals_b> fn(&'__signals_b #signal) -> #private::Step<'__signals_b>);
+        quote! {
+            #private::if_linkme! {
+                #[#private::linkme::distributed_slice(#signal)]
+                #[linkme(crate = #private::linkme)]
+                static __SIGNALS_RECEIVER: #private::StaticReceiver<#handler> = #record;
+            }
+
+            #private::if_inventory! {
+                #private::inventory::submit! {
+                    <<#signal as #krate::Signal>::__Entry>::new(#record)
+                }
+            }
+        }
+    }
+}

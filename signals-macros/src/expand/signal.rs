@@ -1,0 +1,577 @@
+//! `#[signal]`: the struct unchanged, its `Signal` implementation, its
+//! registry, the slice its static receivers are linked into, its inherent
+//! API and its catalog record.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{Ident, Lifetime};
+
+use super::{registered_name, Runtime};
+use crate::ast::Signal;
+use crate::text::{doc_summary, tidy, unraw};
+
+pub(super) fn expand(signal: &Signal<'_>, seed: u64) -> TokenStream {
+    let expansion = Expansion::new(signal, seed);
+    let original = signal.original;
+    let entry = expansion.entry_struct();
+    let slice = expansion.slice();
+    let catalog = expansion.catalog_record();
+    let signal_impl = expansion.signal_impl();
+    let flavour = expansion.flavour_impl();
+    let inherent = expansion.inherent_impl();
+    let testing = expansion.testing_impl();
+    quote! {
+        #original
+        #entry
+        #slice
+        #catalog
+        #signal_impl
+        #flavour
+        #inherent
+        #testing
+    }
+}
+
+/// The identifier of the linkme slice: linkme names a link section after
+/// it, so it must be unique in the binary (see `site`).
+fn slice_ident(seed: u64) -> Ident {
+    format_ident!("__SIGNALS_SLICE_{:016x}", seed)
+}
+
+/// The identifier of the inventory backend's element type.
+fn entry_ident(seed: u64) -> Ident {
+    format_ident!("__SIGNALS_ENTRY_{:016x}", seed)
+}
+
+/// What every generated piece of one signal shares.
+struct Expansion<'a> {
+    signal: &'a Signal<'a>,
+    runtime: Runtime,
+    ident: &'a Ident,
+    /// The registered name: an expression of type `&'static str`.
+    name: TokenStream,
+    slice: Ident,
+    entry: Ident,
+    /// The type with its lifetimes re-bound (`Ping<'__signals_l0>`).
+    ty: TokenStream,
+    /// `for<...>` over those lifetimes, or nothing.
+    binder: TokenStream,
+    /// The static handler type.
+    handler: TokenStream,
+    /// The run-time handler type.
+    dyn_handler: TokenStream,
+}
+
+impl<'a> Expansion<'a> {
+    fn new(signal: &'a Signal<'a>, seed: u64) -> Self {
+        let runtime = Runtime::new(signal.krate.as_ref());
+        let private = &runtime.private;
+        let ident = &signal.original.ident;
+        // The struct's lifetimes, re-bound in `for<...>` so the handler
+        // types do not depend on the impl's lifetimes and can be named in a
+        // `static`.
+        let lifetimes: Vec<Lifetime> = (0..signal.original.generics.lifetimes().count())
+            .map(|i| Lifetime::new(&format!("'__signals_l{i}"), Span::call_site()))
+            .collect();
+        let (ty, binder) = if lifetimes.is_empty() {
+            (quote!(#ident), TokenStream::new())
+        } else {
+            (
+                quote!(#ident<#(#lifetimes),*>),
+                quote!(for<#(#lifetimes),*>),
+            )
+        };
+        let handler = quote!(for<#(#lifetimes,)* '__signals_b> fn(&'__signals_b #ty) -> #private::Step<'__signals_b>);
+        let dyn_handler =
+            quote!(dyn #binder #private::Call<#ty> + ::core::marker::Send + ::core::marker::Sync);
+        Expansion {
+            name: registered_name(signal.name.as_ref(), ident),
+            slice: slice_ident(seed),
+            entry: entry_ident(seed),
+            signal,
+            runtime,
+            ident,
+            ty,
+            binder,
+            handler,
+            dyn_handler,
+        }
+    }
+
+    /// The bound of a run-time receiver closure returning `ret`: `&Sig` with
+    /// its lifetime elided is already higher-ranked, so errors show
+    /// `for<'a> fn(&'a Sig)` rather than a macro-made name. Spanned at the
+    /// struct's name, which "required by this bound" notes then point at.
+    fn fn_bound(&self, ret: TokenStream) -> TokenStream {
+        let Expansion { binder, ty, .. } = self;
+        quote_spanned!(self.ident.span()=> #binder ::core::ops::Fn(&#ty) -> #ret + ::core::marker::Send + ::core::marker::Sync + 'static)
+    }
+
+    /// The inventory backend's element type: a newtype, since inventory
+    /// collects by type.
+    fn entry_struct(&self) -> TokenStream {
+        let Expansion { entry, handler, .. } = self;
+        let private = &self.runtime.private;
+        let vis = &self.signal.original.vis;
+        quote! {
+            #private::if_inventory! {
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, dead_code)]
+                #vis struct #entry(#private::StaticReceiver<#handler>);
+
+                impl #entry {
+                    #[doc(hidden)]
+                    pub const fn new(receiver: #private::StaticReceiver<#handler>) -> Self {
+                        #entry(receiver)
+                    }
+                }
+
+                #private::inventory::collect!(#entry);
+            }
+        }
+    }
+
+    /// The linkme slice static receivers are linked into.
+    fn slice(&self) -> TokenStream {
+        let Expansion {
+            slice,
+            handler,
+            ident,
+            ..
+        } = self;
+        let private = &self.runtime.private;
+        let vis = &self.signal.original.vis;
+        quote! {
+            #private::if_linkme! {
+                #[#private::linkme::distributed_slice]
+                #[linkme(crate = #private::linkme)]
+                #[doc(hidden)]
+                #vis static #slice: [#private::StaticReceiver<#handler>];
+
+                // `#[receiver(signal = path::Name)]` reaches the slice through the
+                // signal's own path: the struct is in the type namespace, this
+                // import brings the static (values) and linkme's macro (macros).
+                #[doc(hidden)]
+                #[allow(unused_imports)]
+                #vis use #slice as #ident;
+            }
+        }
+    }
+
+    /// `impl Signal`: the name, the flavour and the registry.
+    fn signal_impl(&self) -> TokenStream {
+        let Expansion {
+            ident,
+            name,
+            handler,
+            dyn_handler,
+            entry,
+            ..
+        } = self;
+        let Runtime { krate, private } = &self.runtime;
+        let (impl_generics, ty_generics, where_clause) =
+            self.signal.original.generics.split_for_impl();
+        let is_async = self.signal.is_async;
+        let collect = self.collect_fn();
+        // `do_not_recommend` keeps "`X` is not a signal" errors from listing
+        // every signal in the dependency graph.
+        quote! {
+            #[automatically_derived]
+            #[diagnostic::do_not_recommend]
+            #[allow(single_use_lifetimes)]
+            impl #impl_generics #krate::Signal for #ident #ty_generics #where_clause {
+                const NAME: &'static str = #name;
+                const IS_ASYNC: bool = #is_async;
+                type __Handler = #handler;
+                type __Dyn = #dyn_handler;
+                #private::if_linkme! { type __Entry = (); }
+                #private::if_inventory! { type __Entry = #entry; }
+
+                #[inline]
+                fn __registry() -> &'static #private::Registry<#handler, #dyn_handler> {
+                    #collect
+                    static REGISTRY: #private::Registry<#handler, #dyn_handler> = #private::Registry::new(collect);
+                    &REGISTRY
+                }
+
+                #[inline(always)]
+                fn __call<'__signals_b>(handler: Self::__Handler, signal: &'__signals_b Self) -> #private::Step<'__signals_b> {
+                    handler(signal)
+                }
+            }
+        }
+    }
+
+    /// The registry's `collect`, which gathers the static receivers from
+    /// the backend. Loops rather than iterator adapters: this is compiled
+    /// once per signal.
+    fn collect_fn(&self) -> TokenStream {
+        let Expansion {
+            handler,
+            slice,
+            entry,
+            ..
+        } = self;
+        let private = &self.runtime.private;
+        quote! {
+            #private::if_linkme! {
+                fn collect(found: &mut #private::Collector<#handler>) {
+                    let records = #slice.static_slice();
+                    let mut at = 0;
+                    while at < records.len() {
+                        found.add(&records[at]);
+                        at += 1;
+                    }
+                }
+            }
+            #private::if_inventory! {
+                fn collect(found: &mut #private::Collector<#handler>) {
+                    for entry in #private::inventory::iter::<#entry> {
+                        found.add(&entry.0);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `impl SyncSignal` or `impl AsyncSignal`. Each impl repeats the
+    /// struct's lifetimes, with the user's spans, where
+    /// `single_use_lifetimes` would ask for `'_`.
+    fn flavour_impl(&self) -> TokenStream {
+        let ident = self.ident;
+        let private = &self.runtime.private;
+        let (impl_generics, ty_generics, where_clause) =
+            self.signal.original.generics.split_for_impl();
+        let flavour = if self.signal.is_async {
+            quote!(AsyncSignal)
+        } else {
+            quote!(SyncSignal)
+        };
+        quote! {
+            #[automatically_derived]
+            #[allow(single_use_lifetimes)]
+            impl #impl_generics #private::#flavour for #ident #ty_generics #where_clause {}
+        }
+    }
+
+    /// The inherent API: sends, introspection, run-time connections. The
+    /// methods spanned at the struct's name are `pub` like the rest of a
+    /// signal's API, whatever the struct's visibility, which
+    /// `unreachable_pub` would flag.
+    fn inherent_impl(&self) -> TokenStream {
+        let ident = self.ident;
+        let Runtime { krate, private } = &self.runtime;
+        let (impl_generics, ty_generics, where_clause) =
+            self.signal.original.generics.split_for_impl();
+        let sends = if self.signal.is_async {
+            self.async_send_methods()
+        } else {
+            self.sync_send_methods()
+        };
+        let connect = self.connect_methods();
+        let connect_filtered = self.connect_filtered();
+        let connect_async = self.connect_async_methods();
+        quote! {
+            // Generated API a program uses only some of.
+            #[allow(dead_code, single_use_lifetimes, unreachable_pub)]
+            impl #impl_generics #ident #ty_generics #where_clause {
+                #sends
+
+                /// True if at least one receiver (static or connected) would be
+                /// called.
+                #[inline]
+                pub fn has_receivers() -> bool {
+                    <Self as #krate::Signal>::has_receivers()
+                }
+
+                /// Every receiver, in the order a send calls them.
+                pub fn receivers() -> #private::Vec<#krate::ReceiverInfo> {
+                    <Self as #krate::Signal>::receivers()
+                }
+
+                #connect
+
+                #connect_filtered
+
+                #connect_async
+            }
+        }
+    }
+
+    fn sync_send_methods(&self) -> TokenStream {
+        let Runtime { krate, private } = &self.runtime;
+        quote! {
+            /// Calls the receivers in order and stops at the first `Err`,
+            /// which it returns; a panicking receiver's panic propagates.
+            #[inline]
+            pub fn send(&self) -> ::core::result::Result<(), #krate::SendError> {
+                #private::send(self)
+            }
+
+            /// Calls every receiver, catching errors and panics, and reports
+            /// each failure.
+            #[inline]
+            pub fn send_robust(&self) -> #krate::Report {
+                #private::send_robust(self)
+            }
+        }
+    }
+
+    fn async_send_methods(&self) -> TokenStream {
+        let Runtime { krate, private } = &self.runtime;
+        quote! {
+            /// Calls the receivers in order, awaiting async ones, and stops
+            /// at the first `Err`, which it returns; a panic propagates. The
+            /// future is `Send` when the signal is `Sync`.
+            #[inline]
+            pub async fn send_async(&self) -> ::core::result::Result<(), #krate::SendError> {
+                #private::send_async(self).await
+            }
+
+            /// Calls every receiver in order, awaiting async ones, catching
+            /// errors and panics (also inside a receiver's future).
+            #[inline]
+            pub async fn send_robust_async(&self) -> #krate::Report {
+                #private::send_robust_async(self).await
+            }
+
+            /// Like `send_robust_async`, but polls all async receivers
+            /// together; failures are still reported in receiver order.
+            #[inline]
+            pub async fn send_robust_concurrent(&self) -> #krate::Report {
+                #private::send_robust_concurrent(self).await
+            }
+
+            /// Sends from synchronous code, polling the send to completion on
+            /// this thread. Never call it inside an async task; receivers that
+            /// need a runtime's reactor fail or hang without one.
+            pub fn send_blocking(&self) -> ::core::result::Result<(), #krate::SendError> {
+                #private::send_blocking(self)
+            }
+
+            /// `send_robust_async` from synchronous code, with the caveats of
+            /// `send_blocking`.
+            pub fn send_robust_blocking(&self) -> #krate::Report {
+                #private::send_robust_blocking(self)
+            }
+
+            /// Not available: this is an async signal. Use `send_async`.
+            #[doc(hidden)]
+            pub fn send<'__signals_s>(&'__signals_s self) -> ::core::result::Result<(), #krate::SendError>
+            where
+                &'__signals_s Self: #private::SyncSend,
+            {
+                #private::send_blocking(self)
+            }
+
+            /// Not available: this is an async signal. Use `send_robust_async`.
+            #[doc(hidden)]
+            pub fn send_robust<'__signals_s>(&'__signals_s self) -> #krate::Report
+            where
+                &'__signals_s Self: #private::SyncSend,
+            {
+                #private::send_robust_blocking(self)
+            }
+        }
+    }
+
+    fn connect_methods(&self) -> TokenStream {
+        let Runtime { krate, private } = &self.runtime;
+        let bound = self.fn_bound(quote!(__R));
+        quote_spanned! {self.ident.span()=>
+            /// Connects a receiver at run time, at order 0. It stays connected
+            /// until the returned [`Connection`](#krate::Connection) is dropped.
+            #[track_caller]
+            pub fn connect<__F, __R>(receiver: __F) -> #krate::Connection
+            where
+                __F: #bound,
+                __R: #krate::IntoOutcome,
+            {
+                Self::connect_with(#krate::ConnectOptions::new(), receiver)
+            }
+
+            /// Connects a receiver at run time with an order and a name.
+            #[track_caller]
+            pub fn connect_with<__F, __R>(options: #krate::ConnectOptions, receiver: __F) -> #krate::Connection
+            where
+                __F: #bound,
+                __R: #krate::IntoOutcome,
+            {
+                let name = ::core::any::type_name::<__F>();
+                #private::connect::<Self>(options, name, false, #private::Arc::new(#private::Plain::new(receiver)))
+            }
+        }
+    }
+
+    fn connect_filtered(&self) -> TokenStream {
+        let Runtime { krate, private } = &self.runtime;
+        let filter_bound = self.fn_bound(quote!(bool));
+        let bound = self.fn_bound(quote!(__R));
+        quote_spanned! {self.ident.span()=>
+            /// Connects a receiver at run time that runs only for the sends
+            /// `filter` accepts (Django's `sender=`, Spring's `condition`).
+            #[track_caller]
+            pub fn connect_filtered<__P, __F, __R>(filter: __P, receiver: __F) -> #krate::Connection
+            where
+                __P: #filter_bound,
+                __F: #bound,
+                __R: #krate::IntoOutcome,
+            {
+                let name = ::core::any::type_name::<__F>();
+                let handler = #private::Filtered::new(filter, receiver);
+                #private::connect::<Self>(#krate::ConnectOptions::new(), name, false, #private::Arc::new(handler))
+            }
+        }
+    }
+
+    fn connect_async_methods(&self) -> TokenStream {
+        if !self.signal.is_async {
+            return TokenStream::new();
+        }
+        let Runtime { krate, private } = &self.runtime;
+        let bound = self.fn_bound(quote!(__Fut));
+        quote_spanned! {self.ident.span()=>
+            /// Connects an async receiver at run time: a closure that takes
+            /// what it needs from the signal and returns a `Send + 'static`
+            /// future. It stays connected until the returned
+            /// [`Connection`](#krate::Connection) is dropped.
+            #[track_caller]
+            pub fn connect_async<__F, __Fut, __R>(receiver: __F) -> #krate::Connection
+            where
+                __F: #bound,
+                __Fut: #private::Future<Output = __R> + ::core::marker::Send + 'static,
+                __R: #krate::IntoOutcome,
+            {
+                Self::connect_async_with(#krate::ConnectOptions::new(), receiver)
+            }
+
+            /// Connects an async receiver at run time with an order and a name.
+            #[track_caller]
+            pub fn connect_async_with<__F, __Fut, __R>(options: #krate::ConnectOptions, receiver: __F) -> #krate::Connection
+            where
+                __F: #bound,
+                __Fut: #private::Future<Output = __R> + ::core::marker::Send + 'static,
+                __R: #krate::IntoOutcome,
+            {
+                let name = ::core::any::type_name::<__F>();
+                let handler = #private::Async::new(receiver);
+                #private::connect::<Self>(options, name, true, #private::Arc::new(handler))
+            }
+        }
+    }
+
+    /// The `testing` feature's recording and muting methods.
+    fn testing_impl(&self) -> TokenStream {
+        let ident = self.ident;
+        let Runtime { krate, private } = &self.runtime;
+        let (impl_generics, ty_generics, where_clause) =
+            self.signal.original.generics.split_for_impl();
+        let bound = self.fn_bound(quote!(__T));
+        quote_spanned! {ident.span()=>
+            #private::if_testing! {
+                // Generated helpers a test suite uses only some of.
+                #[allow(dead_code, single_use_lifetimes, unreachable_pub)]
+                impl #impl_generics #ident #ty_generics #where_clause {
+                    /// Records a projection of every send of this signal on the
+                    /// current thread while the returned recording lives
+                    /// (feature `testing`).
+                    pub fn record<__T, __F>(projection: __F) -> #krate::testing::Recording<__T>
+                    where
+                        __T: ::core::marker::Send + 'static,
+                        __F: #bound,
+                    {
+                        Self::__signals_record(projection, false)
+                    }
+
+                    /// Like `record`, for the sends of every thread.
+                    pub fn record_all_threads<__T, __F>(projection: __F) -> #krate::testing::Recording<__T>
+                    where
+                        __T: ::core::marker::Send + 'static,
+                        __F: #bound,
+                    {
+                        Self::__signals_record(projection, true)
+                    }
+
+                    fn __signals_record<__T, __F>(projection: __F, all_threads: bool) -> #krate::testing::Recording<__T>
+                    where
+                        __T: ::core::marker::Send + 'static,
+                        __F: #bound,
+                    {
+                        let handler = #private::Project::new(projection);
+                        let values = handler.sink();
+                        #krate::testing::__record::<Self, __T>(values, #private::Arc::new(handler), all_threads)
+                    }
+
+                    /// Mutes this signal's receivers on the current thread while
+                    /// the returned guard lives (feature `testing`).
+                    pub fn mute() -> #krate::testing::Muted {
+                        #krate::testing::mute::<Self>()
+                    }
+
+                    /// Mutes this signal's receivers on every thread while the
+                    /// returned guard lives (feature `testing`).
+                    pub fn mute_all_threads() -> #krate::testing::Muted {
+                        #krate::testing::mute_all_threads::<Self>()
+                    }
+                }
+            }
+        }
+    }
+
+    /// The signal's entry in `signals_core::catalog()`.
+    fn catalog_record(&self) -> TokenStream {
+        let Expansion { ident, name, .. } = self;
+        let Runtime { krate, private } = &self.runtime;
+        let type_name = unraw(ident);
+        let doc = doc_summary(&self.signal.original.attrs);
+        let is_async = self.signal.is_async;
+        let fields = self.signal.fields.iter().map(|field| {
+            let name = unraw(field.ident);
+            let ty = tidy(&quote::ToTokens::to_token_stream(&field.original.ty).to_string());
+            quote!((#name, #ty))
+        });
+        let location = self.runtime.location(ident);
+        let record = quote! {
+            #private::SignalRecord {
+                name: #name,
+                type_name: #type_name,
+                module_path: ::core::module_path!(),
+                doc: #doc,
+                fields: &[#(#fields),*],
+                is_async: #is_async,
+                location: #location,
+                receivers: <#ident as #krate::Signal>::receivers,
+            }
+        };
+        quote! {
+            #[allow(elided_lifetimes_in_paths)]
+            const _: () = {
+                #private::if_linkme! {
+                    #[#private::linkme::distributed_slice(#private::SIGNALS)]
+                    #[linkme(crate = #private::linkme)]
+                    static __SIGNALS_RECORD: #private::SignalRecord = #record;
+                }
+                #private::if_inventory! {
+                    #private::inventory::submit! { #record }
+                }
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slice_and_entry_names_carry_the_seed_in_hex() {
+        assert_eq!(
+            slice_ident(0x1f).to_string(),
+            "__SIGNALS_SLICE_000000000000001f"
+        );
+        assert_eq!(
+            entry_ident(u64::MAX).to_string(),
+            "__SIGNALS_ENTRY_ffffffffffffffff"
+        );
+    }
+}
