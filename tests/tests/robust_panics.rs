@@ -1,0 +1,244 @@
+//! `send_robust` and its async forms never unwind: a panic anywhere in a
+//! robust dispatch is in the `Report`, named after the receiver it came
+//! from. One test per source of panic: a receiver, a filter, a future (while
+//! polled and while dropped), and a closure dropped at the end of the
+//! dispatch because a receiver disconnected it and the dispatch held the
+//! last reference to it. `send` hands such a drop's panic on to its caller,
+//! after every receiver ran, as it does a receiver's panic.
+
+use signals_core::{signal, ConnectOptions, Connection};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Panics when dropped (unless the thread is already unwinding, which would
+/// abort the test binary).
+struct PanicOnDrop(&'static str);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("{}", self.0);
+        }
+    }
+}
+
+/// The panic message of a payload.
+fn message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("<not a string>")
+}
+
+/// Connects `victim`, whose closure owns a `PanicOnDrop`, and before it
+/// `killer`, which drops the victim's `Connection` during the dispatch: the
+/// dispatch's snapshot then holds the last reference to the victim's
+/// closure, which is dropped when the dispatch ends. Returns the killer's
+/// connection and how often the victim ran.
+macro_rules! victim_and_killer {
+    ($signal:ident, $slot:ident, $message:literal) => {{
+        static $slot: Mutex<Option<Connection>> = Mutex::new(None);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&ran);
+        let bomb = PanicOnDrop($message);
+        let victim =
+            $signal::connect_with(ConnectOptions::new().name("victim"), move |_: &$signal| {
+                let _owned = &bomb;
+                counter.fetch_add(1, Ordering::SeqCst);
+            });
+        *$slot.lock().unwrap() = Some(victim);
+        let killer = $signal::connect_with(
+            ConnectOptions::new().order(-1).name("killer"),
+            |_: &$signal| {
+                let victim = $slot.lock().unwrap().take();
+                drop(victim);
+            },
+        );
+        (killer, ran)
+    }};
+}
+
+#[signal]
+pub struct Dropped {}
+
+#[test]
+fn a_closure_dropped_at_the_end_of_send_robust_is_reported_not_thrown() {
+    let (killer, ran) = victim_and_killer!(Dropped, DROPPED_SLOT, "victim dropped");
+    let report = catch_unwind(|| Dropped {}.send_robust()).expect("send_robust never unwinds");
+    // The victim was connected when the dispatch started: it ran.
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+    assert_eq!(report.len(), 2);
+    let failures: Vec<_> = report.failures().collect();
+    assert_eq!(failures.len(), 1, "{report}");
+    assert_eq!(failures[0].receiver_name(), "victim");
+    assert!(failures[0].is_panic());
+    assert_eq!(failures[0].panic_message(), Some("victim dropped"));
+    // Gone for the next dispatch.
+    let report = Dropped {}.send_robust();
+    assert!(report.is_ok());
+    assert_eq!(report.len(), 1);
+    drop(killer);
+}
+
+#[signal]
+pub struct DroppedBySend {}
+
+#[test]
+fn send_hands_on_the_panic_of_a_closure_dropped_at_its_end_after_every_receiver_ran() {
+    let (killer, ran) = victim_and_killer!(DroppedBySend, SEND_SLOT, "dropped after send");
+    let payload = catch_unwind(|| DroppedBySend {}.send()).expect_err("send hands the panic on");
+    assert_eq!(message(&*payload), "dropped after send");
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+    // The registry is unharmed.
+    DroppedBySend {}.send().unwrap();
+    assert_eq!(DroppedBySend::receivers().len(), 1);
+    drop(killer);
+}
+
+#[signal(async)]
+pub struct DroppedAsync {}
+
+#[test]
+fn a_closure_dropped_at_the_end_of_send_robust_async_is_reported() {
+    let (killer, ran) = victim_and_killer!(DroppedAsync, ASYNC_SLOT, "victim dropped (async)");
+    let report = catch_unwind(|| DroppedAsync {}.send_robust_blocking())
+        .expect("send_robust_blocking never unwinds");
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+    let failures: Vec<_> = report.failures().collect();
+    assert_eq!(failures.len(), 1, "{report}");
+    assert_eq!(failures[0].receiver_name(), "victim");
+    assert_eq!(failures[0].panic_message(), Some("victim dropped (async)"));
+    drop(killer);
+}
+
+#[signal]
+pub struct TwoDropped {}
+
+#[test]
+fn every_closure_dropped_at_the_end_is_reported_when_several_panic() {
+    static SLOTS: Mutex<Vec<Connection>> = Mutex::new(Vec::new());
+    for (name, text) in [("first victim", "first"), ("second victim", "second")] {
+        let bomb = PanicOnDrop(text);
+        let connection =
+            TwoDropped::connect_with(ConnectOptions::new().name(name), move |_: &TwoDropped| {
+                let _owned = &bomb;
+            });
+        SLOTS.lock().unwrap().push(connection);
+    }
+    let killer = TwoDropped::connect_with(ConnectOptions::new().order(-1), |_: &TwoDropped| {
+        let victims = std::mem::take(&mut *SLOTS.lock().unwrap());
+        drop(victims);
+    });
+    let report = catch_unwind(|| TwoDropped {}.send_robust()).expect("send_robust never unwinds");
+    let mut failures: Vec<(String, Option<String>)> = report
+        .failures()
+        .map(|f| {
+            (
+                f.receiver_name().to_owned(),
+                f.panic_message().map(str::to_owned),
+            )
+        })
+        .collect();
+    failures.sort();
+    assert_eq!(
+        failures,
+        [
+            ("first victim".to_owned(), Some("first".to_owned())),
+            ("second victim".to_owned(), Some("second".to_owned())),
+        ]
+    );
+    drop(killer);
+}
+
+#[signal]
+pub struct Filtered {}
+
+#[test]
+fn a_panicking_filter_is_reported_under_its_receiver() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    let filtered = Filtered::connect_filtered(
+        |_: &Filtered| -> bool { panic!("filter panicked") },
+        |_: &Filtered| {},
+    );
+    let after = Filtered::connect(move |_: &Filtered| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let report = catch_unwind(|| Filtered {}.send_robust()).expect("send_robust never unwinds");
+    let failures: Vec<_> = report.failures().collect();
+    assert_eq!(failures.len(), 1, "{report}");
+    assert!(failures[0].is_panic());
+    assert_eq!(failures[0].panic_message(), Some("filter panicked"));
+    assert_eq!(failures[0].position(), 0);
+    // The receiver after it still ran.
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+    drop((filtered, after));
+}
+
+#[signal(async)]
+pub struct Futures {}
+
+/// A future that panics when polled, or when dropped after it finished.
+struct Misbehaving {
+    panic_in_poll: bool,
+    _bomb: Option<PanicOnDrop>,
+}
+
+impl std::future::Future for Misbehaving {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.panic_in_poll {
+            panic!("future panicked in poll");
+        }
+        std::task::Poll::Ready(())
+    }
+}
+
+#[test]
+fn a_future_that_panics_when_polled_or_dropped_is_reported_in_every_async_form() {
+    let polled =
+        Futures::connect_async_with(ConnectOptions::new().name("polled"), |_: &Futures| {
+            Misbehaving {
+                panic_in_poll: true,
+                _bomb: None,
+            }
+        });
+    let dropped =
+        Futures::connect_async_with(ConnectOptions::new().name("dropped"), |_: &Futures| {
+            Misbehaving {
+                panic_in_poll: false,
+                _bomb: Some(PanicOnDrop("future dropped")),
+            }
+        });
+    let expected = [
+        (
+            "polled".to_owned(),
+            Some("future panicked in poll".to_owned()),
+        ),
+        ("dropped".to_owned(), Some("future dropped".to_owned())),
+    ];
+    let names = |report: &signals_core::Report| -> Vec<(String, Option<String>)> {
+        report
+            .failures()
+            .map(|f| {
+                (
+                    f.receiver_name().to_owned(),
+                    f.panic_message().map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+    let robust = catch_unwind(AssertUnwindSafe(|| Futures {}.send_robust_blocking()))
+        .expect("send_robust_async never unwinds");
+    assert_eq!(names(&robust), expected);
+    assert_eq!(robust.len(), 2);
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let concurrent = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(Futures {}.send_robust_concurrent())
+    }))
+    .expect("send_robust_concurrent never unwinds");
+    assert_eq!(names(&concurrent), expected);
+    drop((polled, dropped));
+}
