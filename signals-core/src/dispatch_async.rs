@@ -233,9 +233,35 @@ impl Wake for ThreadWaker {
     }
 }
 
+/// What `send_blocking` says when called where it would hang.
+#[cfg(feature = "tokio")]
+const CURRENT_THREAD: &str = "`send_blocking` / `send_robust_blocking` was called inside a \
+    current-thread tokio runtime: blocking its only thread would hang every receiver that awaits \
+    the runtime (a timer, a socket, another task). Use `.send_async().await` \
+    (or `.send_robust_async().await`) there, or a multi-thread runtime";
+
+/// Polls a future to completion for a synchronous caller.
+///
+/// With the `tokio` feature, inside a tokio runtime: on a multi-thread
+/// runtime, through `block_in_place` and the runtime's own `block_on`, so
+/// that the receivers' timers, sockets and tasks keep running (the worker's
+/// other tasks move to another thread); on a current-thread runtime, a panic
+/// that says what to use instead, where parking the thread would hang.
+/// Otherwise on the current thread, parking it between polls.
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    #[cfg(feature = "tokio")]
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
+            panic!("{CURRENT_THREAD}");
+        }
+        return tokio::task::block_in_place(|| handle.block_on(future));
+    }
+    park_on(future)
+}
+
 /// Polls a future to completion on the current thread, parking between
 /// polls.
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+fn park_on<F: Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
     let mut cx = Context::from_waker(&waker);

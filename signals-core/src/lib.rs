@@ -155,6 +155,58 @@
 //! starts; a receiver may send signals, connect and disconnect during a
 //! dispatch.
 //!
+//! Connecting or disconnecting a run-time receiver costs O(log n) in the
+//! number n of receivers of that signal (the list a dispatch walks is a
+//! persistent tree, copied along one path), so a program may hold a hundred
+//! thousand connections to one signal.
+//!
+//! # Limits
+//!
+//! - `send_blocking` without the `tokio` feature hangs where the calling
+//!   thread is the only one that could make a receiver progress (inside a
+//!   current-thread tokio runtime, or on the only worker of a multi-thread
+//!   one); see [`AsyncSignal::send_blocking`].
+//! - Under `panic = "abort"` no panic can be caught: `send_robust` cannot
+//!   report a panicking receiver, the process aborts.
+//! - Each level of a receiver that sends its own signal takes stack: in a
+//!   debug build the stack overflows at about 8,000 levels of `send` (5,900
+//!   of `send_robust`) on an 8 MiB main thread and 2,000 (1,400) on a 2 MiB
+//!   spawned thread; in release, about four to seven times deeper. Nothing
+//!   counts levels for you.
+//! - The panic hook runs where a panic happens, before `send_robust` catches
+//!   it, so caught panics are printed. signals-core installs no hook; to keep
+//!   the panics of chosen sends quiet, install one that asks a flag of yours:
+//!
+//! ```
+//! use std::cell::Cell;
+//!
+//! thread_local! {
+//!     static QUIET: Cell<bool> = const { Cell::new(false) };
+//! }
+//!
+//! /// Runs `send` with the panic hook silenced on this thread.
+//! fn quietly<T>(send: impl FnOnce() -> T) -> T {
+//!     QUIET.set(true);
+//!     let result = send();
+//!     QUIET.set(false);
+//!     result
+//! }
+//!
+//! let default = std::panic::take_hook();
+//! std::panic::set_hook(Box::new(move |info| {
+//!     if !QUIET.get() {
+//!         default(info)
+//!     }
+//! }));
+//!
+//! #[signals_core::signal]
+//! pub struct Risky { pub fine: bool }
+//! let _c = Risky::connect(|r: &Risky| assert!(r.fine, "caught, and not printed"));
+//! let report = quietly(|| Risky { fine: false }.send_robust());
+//! assert_eq!(report.failures().count(), 1);
+//! # let _ = std::panic::take_hook();
+//! ```
+//!
 //! # Backends
 //!
 //! Static receivers are collected with `linkme` link sections. On targets

@@ -76,12 +76,29 @@ pub trait Signal: Sized {
 pub trait SyncSignal: Signal {
     /// Calls the receivers in order and stops at the first `Err`, which it
     /// returns; a panicking receiver's panic propagates (Django's `send`).
+    ///
+    /// A receiver disconnected during the send still runs in it; if the send
+    /// held the last reference to its closure, the closure is dropped when
+    /// the send ends, and a panic in that drop propagates from `send` after
+    /// every receiver ran, like a receiver's panic.
     fn send(&self) -> Result<(), SendError> {
         crate::dispatch::send(self)
     }
 
     /// Calls every receiver, catching errors and panics (Django's
     /// `send_robust`).
+    ///
+    /// It never unwinds: a panic in a receiver, in a filter of
+    /// `connect_filtered`, or in the drop of a closure that a receiver
+    /// disconnected during this send (dropped at its end when the send held
+    /// the last reference) is a [`Failure`](crate::Failure) in the report,
+    /// named after its receiver.
+    ///
+    /// Two limits of Rust's panics apply. Under `panic = "abort"` no panic
+    /// can be caught: a panicking receiver aborts the process. And the panic
+    /// hook runs where the panic happens, before it is caught, so a caught
+    /// panic is still printed by the default hook (the crate docs show a hook
+    /// that keeps chosen sends quiet).
     fn send_robust(&self) -> Report {
         crate::dispatch::send_robust(self)
     }
@@ -104,7 +121,10 @@ pub trait AsyncSignal: Signal {
     }
 
     /// Calls every receiver in order, awaiting async ones one at a time,
-    /// catching errors and panics (also panics inside a receiver's future).
+    /// catching errors and panics: in a receiver, a filter, a receiver's
+    /// future (polled or dropped), and a closure dropped at the end of the
+    /// send, as [`send_robust`](SyncSignal::send_robust) does. It never
+    /// unwinds (unless `panic = "abort"`, where nothing can be caught).
     fn send_robust_async(&self) -> impl Future<Output = Report> {
         crate::dispatch_async::send_robust_async(self)
     }
@@ -119,13 +139,23 @@ pub trait AsyncSignal: Signal {
     }
 
     /// Sends from synchronous code: polls [`send_async`](AsyncSignal::send_async)
-    /// to completion on the current thread, parking it while a receiver
-    /// waits.
+    /// to completion, blocking the calling thread.
     ///
-    /// Caveats: it blocks the calling thread, so never call it from inside an
-    /// async task (use `.send_async().await` there); and receivers that need
-    /// a runtime's reactor or timers (tokio's `sleep`, sockets) fail or hang
-    /// without one on this thread.
+    /// Without the `tokio` feature it polls on the calling thread and parks
+    /// it while a receiver waits. That **hangs** when the calling thread is
+    /// the only one that could make the receiver progress: inside a
+    /// current-thread tokio runtime, or on the only worker of a multi-thread
+    /// runtime, a receiver that awaits a tokio timer, a socket or another task
+    /// of that runtime never completes, and neither does the send. Outside
+    /// any runtime, such a receiver panics (tokio has no reactor there).
+    /// Inside async code use `.send_async().await`.
+    ///
+    /// With the `tokio` feature, inside a tokio runtime: on a multi-thread
+    /// runtime it runs the send on the runtime through
+    /// `tokio::task::block_in_place` (the worker's other tasks move to
+    /// another thread, so it works even with one worker); on a
+    /// current-thread runtime it panics with a message that says to use
+    /// `.send_async().await`, rather than hang.
     fn send_blocking(&self) -> Result<(), SendError> {
         crate::dispatch_async::block_on(self.send_async())
     }

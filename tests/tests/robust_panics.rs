@@ -234,7 +234,9 @@ fn a_future_that_panics_when_polled_or_dropped_is_reported_in_every_async_form()
         .expect("send_robust_async never unwinds");
     assert_eq!(names(&robust), expected);
     assert_eq!(robust.len(), 2);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let concurrent = catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(Futures {}.send_robust_concurrent())
     }))
