@@ -63,9 +63,11 @@ impl EmailAddress {
     }
 }
 
-/// Lowercases and trims an address, as allauth stores them.
+/// Lowercases an address and trims the spaces around it, as allauth stores
+/// them. Only spaces are trimmed: a CR, LF or other control character stays,
+/// for [`validate_email`](crate::validate_email) to refuse.
 pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    email.trim_matches(' ').to_lowercase()
 }
 
 /// A confirmation mail sent for an address (allauth's

@@ -56,6 +56,15 @@ fn veto(error: SendError) -> Result<Verdict, FlowError> {
     }
 }
 
+/// Checks the addresses a provider reported like a user's, before anything
+/// is sent or stored; keeps them normalized.
+fn check_reported(sociallogin: &mut SocialLogin) -> Result<(), FlowError> {
+    for address in &mut sociallogin.email_addresses {
+        address.email = checked_email(&address.email)?;
+    }
+    Ok(())
+}
+
 impl<S: Store, M: Mailer> Accounts<S, M> {
     /// Looks the login's account up; if it is connected already, updates
     /// its data and token, records its owner and sends
@@ -107,7 +116,6 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         }
         let verified: Vec<String> = sociallogin.verified_emails().map(str::to_owned).collect();
         for email in verified {
-            let email = checked_email(&email)?;
             let Some(address) = unit.tx.email_address(&email).await? else {
                 continue;
             };
@@ -227,6 +235,7 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         if sociallogin.state.process == Process::Connect {
             sociallogin.state.process = Process::Login;
         }
+        check_reported(&mut sociallogin)?;
         let mut unit = self.begin().await?;
         let result = self.social_login_in(&mut unit, request, sociallogin).await;
         self.finish(unit, result).await
@@ -324,10 +333,11 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
     ) -> Result<SocialLoginOutcome<S::User>, FlowError> {
         // The provider's addresses, checked like a user's, verified ones
         // first; the first becomes the primary.
-        let mut reported = Vec::with_capacity(sociallogin.email_addresses.len());
-        for address in &sociallogin.email_addresses {
-            reported.push((checked_email(&address.email)?, address.verified));
-        }
+        let mut reported: Vec<(String, bool)> = sociallogin
+            .email_addresses
+            .iter()
+            .map(|address| (address.email.clone(), address.verified))
+            .collect();
         reported.sort_by_key(|(_, verified)| !verified);
         reported.dedup_by(|a, b| a.0 == b.0);
         let new = NewUser {
@@ -394,8 +404,9 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         &self,
         request: &RequestContext,
         user: &Arc<S::User>,
-        sociallogin: SocialLogin,
+        mut sociallogin: SocialLogin,
     ) -> Result<ConnectOutcome, FlowError> {
+        check_reported(&mut sociallogin)?;
         let mut unit = self.begin().await?;
         let result = self
             .social_connect_in(&mut unit, request, user, sociallogin)

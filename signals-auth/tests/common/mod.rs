@@ -162,6 +162,24 @@ pub fn events(id: &str) -> Vec<String> {
     mine
 }
 
+/// Runs a future, catching a panic that unwinds out of it (a receiver's
+/// panic goes through `send_async` and the flow, as an exception through
+/// Django's `send`); the future is dropped either way.
+pub async fn catch_panic<F: Future>(future: F) -> Result<F::Output, String> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Ready(value)) => std::task::Poll::Ready(Ok(value)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(payload) => std::task::Poll::Ready(Err(payload
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_default())),
+        }
+    })
+    .await
+}
+
 /// Fails or panics if the request asks this signal to.
 fn sabotage(request: &RequestContext, signal: &str) -> Result<(), std::io::Error> {
     if request.header("x-test-panic") == Some(signal) {
