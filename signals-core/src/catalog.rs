@@ -348,7 +348,7 @@ impl CatalogEntry {
 }
 
 /// `static` or `dynamic`, then what else sets the receiver apart:
-/// `static+async+filtered`.
+/// `static+async+filtered`, `static+durable`.
 fn kind(receiver: &ReceiverInfo) -> String {
     let mut kind = String::from(match receiver.kind() {
         Kind::Static => "static",
@@ -359,6 +359,9 @@ fn kind(receiver: &ReceiverInfo) -> String {
     }
     if receiver.is_filtered() {
         kind.push_str("+filtered");
+    }
+    if receiver.is_durable() {
+        kind.push_str("+durable");
     }
     kind
 }

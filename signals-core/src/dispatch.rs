@@ -52,6 +52,16 @@ pub(crate) fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
     if muted(signal) {
         return Ok(());
     }
+    // A constant: for every signal that is not durable, the branch is gone.
+    if S::IS_DURABLE {
+        return crate::durable::send(signal);
+    }
+    send_unmuted(signal)
+}
+
+/// `send` after the test hooks: the inline receivers only.
+#[inline]
+pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<(), SendError> {
     match S::__registry().statics_only() {
         // With `tracing`, even a send nobody listens to gets its span.
         Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Ok(()),
@@ -121,6 +131,15 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
     if muted(signal) {
         return Report::new(S::NAME);
     }
+    if S::IS_DURABLE {
+        return crate::durable::send_robust(signal);
+    }
+    send_robust_unmuted(signal)
+}
+
+/// `send_robust` after the test hooks: the inline receivers only.
+#[inline]
+pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report {
     match S::__registry().statics_only() {
         Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Report::new(S::NAME),
         Some(statics) => send_robust_in(signal, statics, statics.len(), statics.cursor()),

@@ -38,6 +38,15 @@ pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
     if muted(signal) {
         return Ok(());
     }
+    if S::IS_DURABLE {
+        // Boxed, so that the futures of other signals do not carry its state.
+        return Box::pin(crate::durable::send_async(signal)).await;
+    }
+    send_async_unmuted(signal).await
+}
+
+/// `send_async` after the test hooks: the inline receivers only.
+pub(crate) async fn send_async_unmuted<S: Signal>(signal: &S) -> Result<(), SendError> {
     let snapshot = S::__registry().snapshot_owned();
     let span = send_span(S::NAME, snapshot.len(), "send_async");
     in_span(span, send_async_in(signal, &snapshot)).await
@@ -124,6 +133,15 @@ pub(crate) async fn send_robust_async<S: Signal>(signal: &S) -> Report {
     if muted(signal) {
         return Report::new(S::NAME);
     }
+    if S::IS_DURABLE {
+        // Boxed, so that the futures of other signals do not carry its state.
+        return Box::pin(crate::durable::send_robust_async(signal, false)).await;
+    }
+    send_robust_async_unmuted(signal).await
+}
+
+/// `send_robust_async` after the test hooks: the inline receivers only.
+pub(crate) async fn send_robust_async_unmuted<S: Signal>(signal: &S) -> Report {
     let snapshot = S::__registry().snapshot_owned();
     let span = send_span(S::NAME, snapshot.len(), "send_robust_async");
     let mut report = in_span(span, send_robust_async_in(signal, &snapshot)).await;
@@ -167,6 +185,15 @@ pub(crate) async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report {
     if muted(signal) {
         return Report::new(S::NAME);
     }
+    if S::IS_DURABLE {
+        // Boxed, so that the futures of other signals do not carry its state.
+        return Box::pin(crate::durable::send_robust_async(signal, true)).await;
+    }
+    send_robust_concurrent_unmuted(signal).await
+}
+
+/// `send_robust_concurrent` after the test hooks: the inline receivers only.
+pub(crate) async fn send_robust_concurrent_unmuted<S: Signal>(signal: &S) -> Report {
     let snapshot = S::__registry().snapshot_owned();
     let span = send_span(S::NAME, snapshot.len(), "send_robust_concurrent");
     let mut report = in_span(span, send_robust_concurrent_in(signal, &snapshot)).await;

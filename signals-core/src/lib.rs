@@ -219,6 +219,7 @@ mod catalog;
 mod connection;
 mod dispatch;
 mod dispatch_async;
+pub mod durable;
 mod handler;
 mod map;
 mod observe;

@@ -17,6 +17,12 @@ pub use crate::registry::{Collector, DynReceiver, Registry};
 pub use crate::signal::{AsyncSignal, Signal, SyncSignal};
 pub use crate::step::{BoxFuture, Step};
 
+pub use crate::durable::{DurableReceiver, DEFAULT_RETRIES};
+crate::linkme_targets! {
+    supported:
+    pub use crate::durable::DURABLE_RECEIVERS;
+}
+
 #[cfg(feature = "inventory")]
 pub use inventory;
 pub use linkme;
@@ -194,3 +200,59 @@ pub fn connect<S: Signal>(
         handler,
     ))
 }
+
+/// Fails to compile, at the `durable` of `#[receiver(..., durable)]`, when
+/// the signal is not declared `#[signal(durable)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a durable signal, so it cannot have durable receivers",
+    label = "a durable receiver needs a durable signal",
+    note = "declare the signal with `#[signal(durable)]` (its fields owned and serde-serializable), or remove `durable` to run the receiver during the send"
+)]
+pub trait DurableSignal: Signal {
+    fn __decode(payload: &[u8]) -> Result<Self, BoxError>;
+}
+
+/// A durable receiver's payload, decoded; spanned at its `durable`, so that
+/// a signal that is not durable is reported there.
+#[inline(always)]
+pub fn decode_durable<S: DurableSignal>(payload: &[u8]) -> Result<S, BoxError> {
+    S::__decode(payload)
+}
+
+/// A durable signal as a job's payload.
+#[cfg(feature = "durable")]
+pub fn encode<S: serde::Serialize>(signal: &S) -> Result<Vec<u8>, BoxError> {
+    serde_json::to_vec(signal).map_err(Into::into)
+}
+
+/// A job's payload as the durable signal it was written from.
+#[cfg(feature = "durable")]
+pub fn decode<S: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<S, BoxError> {
+    serde_json::from_slice(payload).map_err(|error| {
+        format!(
+            "the payload does not decode into `{}`: {error}",
+            std::any::type_name::<S>()
+        )
+        .into()
+    })
+}
+
+/// Without the `durable` feature, a durable signal fails to compile here,
+/// with the way out.
+#[cfg(not(feature = "durable"))]
+pub fn encode<S: NeedsDurableFeature>(_: &S) -> Result<Vec<u8>, BoxError> {
+    unreachable!()
+}
+
+#[cfg(not(feature = "durable"))]
+pub fn decode<S: NeedsDurableFeature>(_: &[u8]) -> Result<S, BoxError> {
+    unreachable!()
+}
+
+#[cfg(not(feature = "durable"))]
+#[diagnostic::on_unimplemented(
+    message = "`#[signal(durable)]` needs the `durable` feature of signals-core",
+    label = "durable signals are serialised with serde",
+    note = "add `signals-queue` to this crate's dependencies (it turns the feature on), or turn on the `durable` feature of `signals-core` in Cargo.toml"
+)]
+pub trait NeedsDurableFeature {}

@@ -109,6 +109,8 @@ pub struct ReceiverInfo {
     pub(crate) kind: Kind,
     pub(crate) is_async: bool,
     pub(crate) is_filtered: bool,
+    /// `Some(retries)` for a durable receiver.
+    pub(crate) durable: Option<u32>,
 }
 
 impl ReceiverInfo {
@@ -156,6 +158,19 @@ impl ReceiverInfo {
     pub fn is_filtered(&self) -> bool {
         self.is_filtered
     }
+
+    /// Whether the receiver is durable (`#[receiver(signal = S, durable)]`):
+    /// a send does not call it but writes a job that a worker of
+    /// `signals-queue` runs, after the sender's transaction commits.
+    pub fn is_durable(&self) -> bool {
+        self.durable.is_some()
+    }
+
+    /// How many times a durable receiver's failing job is retried; `None`
+    /// for a receiver that is not durable.
+    pub fn retries(&self) -> Option<u32> {
+        self.durable
+    }
 }
 
 impl fmt::Display for ReceiverInfo {
@@ -166,9 +181,10 @@ impl fmt::Display for ReceiverInfo {
         };
         let flavour = if self.is_async { " async" } else { "" };
         let filtered = if self.is_filtered { " filtered" } else { "" };
+        let durable = if self.is_durable() { " durable" } else { "" };
         write!(
             f,
-            "{:>5}  {}  ({kind}{flavour}{filtered}, {})",
+            "{:>5}  {}  ({kind}{flavour}{filtered}{durable}, {})",
             self.order, self.name, self.location
         )
     }

@@ -72,13 +72,15 @@ impl Serialize for Field {
 
 impl Serialize for ReceiverInfo {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut receiver = serializer.serialize_struct("Receiver", 7)?;
+        let mut receiver = serializer.serialize_struct("Receiver", 9)?;
         receiver.serialize_field("name", self.name())?;
         receiver.serialize_field("crate", &self.crate_name())?;
         receiver.serialize_field("order", &self.order())?;
         receiver.serialize_field("kind", &self.kind())?;
         receiver.serialize_field("async", &self.is_async())?;
         receiver.serialize_field("filtered", &self.is_filtered())?;
+        receiver.serialize_field("durable", &self.is_durable())?;
+        receiver.serialize_field("retries", &self.retries())?;
         receiver.serialize_field("location", &self.location())?;
         receiver.end()
     }

@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use crate::handler::Call;
-use crate::outcome::{Report, SendError};
+use crate::outcome::{BoxError, Report, SendError};
 use crate::receiver::ReceiverInfo;
 use crate::registry::Registry;
 use crate::step::Step;
@@ -40,6 +40,10 @@ pub trait Signal: Sized {
     /// Whether the signal was declared `#[signal(async)]`.
     const IS_ASYNC: bool;
 
+    /// Whether the signal was declared `#[signal(durable)]`: its sends also
+    /// write one job per durable receiver (see [`durable`](crate::durable)).
+    const IS_DURABLE: bool = false;
+
     /// The static handler type: `for<'b> fn(&'b Self) -> Step<'b>`.
     #[doc(hidden)]
     type __Handler: Copy + Send + Sync + 'static;
@@ -56,14 +60,26 @@ pub trait Signal: Sized {
     #[doc(hidden)]
     fn __call<'b>(handler: Self::__Handler, signal: &'b Self) -> Step<'b>;
 
+    /// The signal as a job's payload (JSON); only durable signals have one.
+    #[doc(hidden)]
+    fn __encode(&self) -> Result<Vec<u8>, BoxError> {
+        Err(format!("signal `{}` is not durable", Self::NAME).into())
+    }
+
     /// True if at least one receiver (static or connected) would be called.
     fn has_receivers() -> bool {
         Self::__registry().has_receivers()
     }
 
-    /// Every receiver, in the order a send calls them.
+    /// Every receiver, in the order a send calls them; a durable signal's
+    /// durable receivers come last, since a send enqueues their jobs after
+    /// the inline receivers ran ([`ReceiverInfo::is_durable`]).
     fn receivers() -> Vec<ReceiverInfo> {
-        Self::__registry().infos()
+        let mut infos = Self::__registry().infos();
+        if Self::IS_DURABLE {
+            crate::durable::extend_infos(Self::NAME, &mut infos);
+        }
+        infos
     }
 }
 

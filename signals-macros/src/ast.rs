@@ -20,6 +20,8 @@ use crate::tokens::mentions_impl;
 pub(crate) struct Signal<'a> {
     pub(crate) original: &'a ItemStruct,
     pub(crate) is_async: bool,
+    /// `durable`, where it was written: the signal is stored as jobs.
+    pub(crate) durable: Option<Span>,
     pub(crate) name: Option<LitStr>,
     pub(crate) krate: Option<Path>,
     pub(crate) fields: Vec<Field<'a>>,
@@ -39,6 +41,9 @@ pub(crate) struct Receiver<'a> {
     pub(crate) name: Option<LitStr>,
     pub(crate) filter: Option<Path>,
     pub(crate) krate: Option<Path>,
+    /// `durable`, where it was written: the receiver runs as a job.
+    pub(crate) durable: Option<Span>,
+    pub(crate) retries: Option<u32>,
     /// The signal type as the user wrote it in the parameter (`Ping<'_>`).
     pub(crate) param: &'a Type,
     pub(crate) output: Output<'a>,
@@ -119,6 +124,16 @@ impl<'a> Signal<'a> {
             "a signal cannot have type parameters: each signal is one concrete type (lifetime parameters are allowed)",
             "a signal cannot have const parameters: each signal is one concrete type (lifetime parameters are allowed)",
         );
+        if args.durable.is_some() {
+            // A durable signal is stored as a job and read back by a
+            // worker, in another process perhaps: it cannot borrow.
+            for lifetime in original.generics.lifetimes() {
+                errors.push(Error::new_spanned(
+                    &lifetime.lifetime,
+                    "a durable signal owns its data: it is stored as a job and read back by a worker, so it cannot borrow; use owned fields (`String`, not `&'a str`)",
+                ));
+            }
+        }
         errors.finish()?;
         let fields = original
             .fields
@@ -133,6 +148,7 @@ impl<'a> Signal<'a> {
         Ok(Signal {
             original,
             is_async: args.is_async,
+            durable: args.durable,
             name: args.name,
             krate: args.krate,
             fields,
@@ -204,6 +220,8 @@ impl<'a> Receiver<'a> {
             name: args.name,
             filter: args.filter,
             krate: args.krate,
+            durable: args.durable,
+            retries: args.retries,
             param: param?,
             output: Output::of(&sig.output),
         })

@@ -14,6 +14,8 @@ use crate::errors::Errors;
 /// `#[signal]`, `#[signal(async)]`, `#[signal(name = "...", crate = path)]`.
 pub(crate) struct SignalArgs {
     pub(crate) is_async: bool,
+    /// The `durable` keyword, where it was written.
+    pub(crate) durable: Option<Span>,
     pub(crate) name: Option<LitStr>,
     pub(crate) krate: Option<Path>,
 }
@@ -27,20 +29,27 @@ pub(crate) struct ReceiverArgs {
     pub(crate) name: Option<LitStr>,
     pub(crate) filter: Option<Path>,
     pub(crate) krate: Option<Path>,
+    /// The `durable` keyword, where it was written.
+    pub(crate) durable: Option<Span>,
+    pub(crate) retries: Option<u32>,
 }
 
-const SIGNAL_ARGS: &str = "`async`, `name = \"...\"`, `crate = path`";
+const SIGNAL_ARGS: &str = "`async`, `durable`, `name = \"...\"`, `crate = path`";
 const RECEIVER_ARGS: &str =
-    "`signal = Path`, `order = N`, `name = \"...\"`, `filter = path`, `crate = path`";
+    "`signal = Path`, `order = N`, `name = \"...\"`, `filter = path`, `durable`, `retries = N`, `crate = path`";
 
 impl SignalArgs {
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut is_async = Slot::new("async");
+        let mut durable = Slot::new("durable");
         let mut name = Slot::new("name");
         let mut krate = Slot::new("crate");
         for raw in parse_list(tokens, errors) {
             match raw {
                 Raw::Async(token) => is_async.set(errors, token.span, Ok(())),
+                Raw::Bare(key) if key == "durable" => {
+                    durable.set(errors, key.span(), Ok(key.span()))
+                }
                 Raw::Pair(key, value) if key == "name" => {
                     name.set(errors, key.span(), parse_name(&key, value));
                 }
@@ -54,6 +63,7 @@ impl SignalArgs {
         }
         SignalArgs {
             is_async: is_async.value.is_some(),
+            durable: durable.value,
             name: name.value,
             krate: krate.value,
         }
@@ -68,9 +78,24 @@ impl ReceiverArgs {
         let mut name = Slot::new("name");
         let mut filter = Slot::new("filter");
         let mut krate = Slot::new("crate");
+        let mut durable = Slot::new("durable");
+        let mut retries = Slot::new("retries");
+        // Where `order`, `filter` and `retries` were written, for the rules
+        // that combine them with `durable`.
+        let mut keys: Vec<(&'static str, Span)> = Vec::new();
         for raw in parse_list(tokens, &mut found) {
             let errors = &mut found;
+            match &raw {
+                Raw::Pair(key, _) if key == "order" => keys.push(("order", key.span())),
+                Raw::Pair(key, _) if key == "filter" => keys.push(("filter", key.span())),
+                Raw::Pair(key, _) if key == "retries" => keys.push(("retries", key.span())),
+                _ => {}
+            }
             match raw {
+                Raw::Bare(key) if key == "durable" => durable.set(errors, key.span(), Ok(key.span())),
+                Raw::Pair(key, value) if key == "retries" => {
+                    retries.set(errors, key.span(), parse_retries(&key, value));
+                }
                 Raw::Pair(key, value) if key == "signal" => {
                     let what =
                         "the path of a signal, as in `signal = crate::events::UserLoggedIn`";
@@ -100,6 +125,15 @@ impl ReceiverArgs {
                 }
             }
         }
+        for (key, span) in keys {
+            let message = match (key, durable.value.is_some()) {
+                ("retries", false) => "`retries` is for durable receivers: write `durable, retries = N` (a receiver that runs during the send is not retried)",
+                ("order", true) => "a durable receiver has no `order`: it runs as a job after the send, not among the inline receivers",
+                ("filter", true) => "a durable receiver has no `filter`: every send makes its job; decide inside the receiver",
+                _ => continue,
+            };
+            found.push(Error::new(span, message));
+        }
         // A missing signal is reported only when the arguments are otherwise
         // right: after `signal =` or a typo, it would repeat that error.
         let missing = found.is_empty();
@@ -120,6 +154,8 @@ impl ReceiverArgs {
             name: name.value,
             filter: filter.value,
             krate: krate.value,
+            durable: durable.value,
+            retries: retries.value,
         }
     }
 }
@@ -224,6 +260,22 @@ fn parse_path(key: &Ident, value: TokenStream, what: &str, use_: Use) -> syn::Re
     let path: Path = parse_value(key, value, what)?;
     check_path(&path, use_)?;
     Ok(path)
+}
+
+fn parse_retries(key: &Ident, value: TokenStream) -> syn::Result<u32> {
+    let lit: LitInt = parse_value(key, value, "a number of retries, as in `retries = 5`")?;
+    if !lit.suffix().is_empty() && lit.suffix() != "u32" {
+        return Err(Error::new_spanned(
+            &lit,
+            "`retries` is a `u32`: drop the suffix",
+        ));
+    }
+    lit.base10_parse::<u32>().map_err(|_| {
+        Error::new_spanned(
+            &lit,
+            format!("`retries` must fit in a u32 (0 to {})", u32::MAX),
+        )
+    })
 }
 
 fn parse_order(key: &Ident, value: TokenStream) -> syn::Result<i32> {

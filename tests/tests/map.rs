@@ -105,12 +105,12 @@ fn the_catalog_serializes_to_json() {
         "receivers": [
             {
                 "name": "receivers_only::named", "crate": "receivers_only", "order": 0,
-                "kind": "static", "async": false, "filtered": false,
+                "kind": "static", "async": false, "filtered": false, "durable": false, "retries": null,
                 "location": { "file": "tests/receivers-only/src/lib.rs", "line": 15, "column": 4 }
             },
             {
                 "name": "receivers_only::count_shared", "crate": "receivers_only", "order": 3,
-                "kind": "static", "async": false, "filtered": false,
+                "kind": "static", "async": false, "filtered": false, "durable": false, "retries": null,
                 "location": { "file": "tests/receivers-only/src/lib.rs", "line": 10, "column": 4 }
             }
         ]

@@ -34,6 +34,7 @@ fn of_static(m: &Meta) -> ReceiverInfo {
         kind: Kind::Static,
         is_async: m.is_async,
         is_filtered: m.is_filtered,
+        durable: None,
     }
 }
 
@@ -46,5 +47,6 @@ fn of_dynamic(m: &super::list::DynMeta) -> ReceiverInfo {
         kind: Kind::Dynamic,
         is_async: m.is_async,
         is_filtered: m.is_filtered,
+        durable: None,
     }
 }

@@ -13,6 +13,9 @@ use crate::tokens::{elide, respan};
 pub(super) fn expand(receiver: &Receiver<'_>) -> TokenStream {
     let expansion = Expansion::new(receiver);
     let function = receiver.original;
+    if let Some(durable) = receiver.durable {
+        return expansion.durable(durable);
+    }
     let shim = expansion.shim();
     let record = expansion.record();
     let registration = expansion.registration(&record);
@@ -144,6 +147,87 @@ impl<'a> Expansion<'a> {
         quote! {
             #async_check
             #private::Step::pending(async move { #outcome })
+        }
+    }
+
+    /// A durable receiver: the function unchanged, plus a record in the
+    /// binary's list of durable receivers, whose runner decodes a job's
+    /// payload into the signal and calls the function on it. It is not in
+    /// the signal's slice: a send does not call it. The decoding is spanned
+    /// at `durable`, so that a signal that is not durable is reported there.
+    fn durable(&self, durable: Span) -> TokenStream {
+        let Runtime { krate, private } = &self.runtime;
+        let function = self.receiver.original;
+        let signal = &self.receiver.signal;
+        let ident = self.ident;
+        let event = local("__signals_event", Span::call_site());
+        let param_local = local("__signals_param", Span::call_site());
+        let param_cast = self.param_cast();
+        let returned = self.returned();
+        let span = returned
+            .as_ref()
+            .map_or_else(Span::call_site, |(span, _)| *span);
+        let param = local("__signals_param", span);
+        let check = returned.and_then(|(_, check)| check);
+        let awaited = self
+            .receiver
+            .original
+            .sig
+            .asyncness
+            .map(|token| quote_spanned!(token.span=> .await));
+        let outcome = if matches!(self.receiver.output, Output::Unit) {
+            quote!(#ident(#param) #awaited; ::core::result::Result::Ok(()))
+        } else {
+            quote_spanned!(span=> #private::into_outcome #check (#ident(#param) #awaited))
+        };
+        let retries = match self.receiver.retries {
+            Some(n) => quote!(#n),
+            None => quote!(#private::DEFAULT_RETRIES),
+        };
+        let name = registered_name(self.receiver.name.as_ref(), ident);
+        let location = self.runtime.location(ident);
+        let is_async = self.receiver.original.sig.asyncness.is_some();
+        let signal_at = respan(signal.to_token_stream(), durable);
+        let decode =
+            quote_spanned!(durable=> #private::decode_durable::<#signal_at>(__signals_payload));
+        let record = quote! {
+            #private::DurableReceiver {
+                signal: <#signal as #krate::Signal>::NAME,
+                name: #name,
+                module_path: ::core::module_path!(),
+                location: #location,
+                retries: #retries,
+                is_async: #is_async,
+                run: __signals_run,
+            }
+        };
+        quote! {
+            #function
+
+            // `unsafe_code`: linkme places the record with `#[link_section]`.
+            #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code)]
+            const _: () = {
+                fn __signals_run(
+                    __signals_payload: &[u8],
+                ) -> ::core::result::Result<#private::BoxFuture<'static>, #private::BoxError> {
+                    let __signals_signal: #signal = #decode?;
+                    ::core::result::Result::Ok(#private::Box::pin(async move {
+                        let #event = &__signals_signal;
+                        let #param_local = #param_cast;
+                        #outcome
+                    }))
+                }
+
+                #private::if_linkme! {
+                    #[#private::linkme::distributed_slice(#private::DURABLE_RECEIVERS)]
+                    #[linkme(crate = #private::linkme)]
+                    static __SIGNALS_DURABLE: #private::DurableReceiver = #record;
+                }
+
+                #private::if_inventory! {
+                    #private::inventory::submit! { #record }
+                }
+            };
         }
     }
 

@@ -173,6 +173,7 @@ impl<'a> Expansion<'a> {
             self.signal.original.generics.split_for_impl();
         let is_async = self.signal.is_async;
         let collect = self.collect_fn();
+        let (durable, durable_impl) = self.durable_items();
         // `do_not_recommend` keeps "`X` is not a signal" errors from listing
         // every signal in the dependency graph.
         quote! {
@@ -198,8 +199,41 @@ impl<'a> Expansion<'a> {
                 fn __call<'__signals_b>(handler: Self::__Handler, signal: &'__signals_b Self) -> #private::Step<'__signals_b> {
                     handler(signal)
                 }
+
+                #durable
             }
+
+            #durable_impl
         }
+    }
+
+    /// A durable signal's payload is itself as JSON: `IS_DURABLE`, the
+    /// encoding (inside `impl Signal`) and `impl DurableSignal` with the
+    /// decoding. Spanned at `durable`, so that a signal serde cannot handle
+    /// is reported there (and, by serde's derive, at the field).
+    fn durable_items(&self) -> (TokenStream, TokenStream) {
+        let Some(span) = self.signal.durable else {
+            return (TokenStream::new(), TokenStream::new());
+        };
+        let private = &self.runtime.private;
+        let ident = self.ident;
+        let ty_at = quote_spanned!(span=> #ident);
+        let in_signal = quote_spanned! {span=>
+            const IS_DURABLE: bool = true;
+
+            fn __encode(&self) -> ::core::result::Result<#private::Vec<u8>, #private::BoxError> {
+                #private::encode::<#ty_at>(self)
+            }
+        };
+        let durable_impl = quote_spanned! {span=>
+            #[automatically_derived]
+            impl #private::DurableSignal for #ty_at {
+                fn __decode(payload: &[u8]) -> ::core::result::Result<Self, #private::BoxError> {
+                    #private::decode::<#ty_at>(payload)
+                }
+            }
+        };
+        (in_signal, durable_impl)
     }
 
     /// The registry's `collect`, which gathers the static receivers from

@@ -1,0 +1,405 @@
+//! Durable receivers: the part of the runtime that `signals-queue` builds on.
+//!
+//! A receiver declared `#[receiver(signal = S, durable)]` is not called
+//! during a send. `#[receiver]` places a [`DurableReceiver`] record in one
+//! binary-wide list (linkme or inventory, like every other record) instead of
+//! the signal's own slice, so the dispatch loops of inline receivers never
+//! see it and stay exactly as fast. A send of a `#[signal(durable)]` signal
+//! runs its inline receivers, then hands one job per durable receiver to the
+//! [`JobQueue`] the program installed (`signals_queue::Queue::install`); with
+//! durable receivers and no queue installed it fails with a
+//! [`SendError`](crate::SendError) before any receiver runs, so no job is
+//! ever dropped silently. `signals_queue::send_in` writes the jobs into the
+//! caller's own database transaction instead.
+//!
+//! The payload is the signal serialised as JSON (serde), which is why
+//! durable signals own their data (no lifetimes) and why the feature
+//! `durable` of this crate pulls in `serde` and `serde_json`; without a
+//! durable signal nothing of this module is on any send path.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use arc_swap::ArcSwapOption;
+
+use crate::outcome::{BoxError, Failure, Report, SendError};
+use crate::receiver::{Kind, Location, ReceiverInfo, ReceiverName};
+use crate::signal::Signal;
+use crate::step::BoxFuture;
+
+/// How many times a durable receiver is retried after its first attempt
+/// fails, unless `#[receiver(..., retries = N)]` says otherwise: four
+/// attempts in all.
+pub const DEFAULT_RETRIES: u32 = 3;
+
+/// What running a job, or storing jobs, is: a boxed `Send` future.
+pub type JobFuture = BoxFuture<'static>;
+
+/// Decodes a job's payload and starts the receiver on it: the future, or why
+/// the payload does not decode.
+pub type Runner = fn(&[u8]) -> Result<JobFuture, BoxError>;
+
+/// A durable receiver linked into this binary: what a worker needs to run
+/// its jobs. `#[receiver(signal = S, durable)]` makes one; list them with
+/// [`receivers`].
+pub struct DurableReceiver {
+    #[doc(hidden)]
+    pub signal: &'static str,
+    #[doc(hidden)]
+    pub name: &'static str,
+    #[doc(hidden)]
+    pub module_path: &'static str,
+    #[doc(hidden)]
+    pub location: Location,
+    #[doc(hidden)]
+    pub retries: u32,
+    #[doc(hidden)]
+    pub is_async: bool,
+    #[doc(hidden)]
+    pub run: Runner,
+}
+
+impl DurableReceiver {
+    /// The name of the signal it receives (`Signal::NAME`).
+    pub fn signal_name(&self) -> &'static str {
+        self.signal
+    }
+
+    /// The receiver's name: `module::path::function` unless `name = "..."`
+    /// set one. A job names its receiver by this and the signal's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// How many times a failing job is retried before it is dead.
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    /// Where the receiver was written.
+    pub fn location(&self) -> Location {
+        self.location
+    }
+
+    /// Decodes `payload` (the signal as JSON) and starts the receiver on it.
+    /// An `Err` means the payload does not decode into the signal any more
+    /// (the type changed since the job was written): retrying cannot help.
+    pub fn start(&self, payload: &[u8]) -> Result<JobFuture, BoxError> {
+        (self.run)(payload)
+    }
+
+    fn info(&self) -> ReceiverInfo {
+        ReceiverInfo {
+            name: self.name.into(),
+            module_path: Some(self.module_path),
+            order: 0,
+            location: self.location,
+            kind: Kind::Static,
+            is_async: self.is_async,
+            is_filtered: false,
+            durable: Some(self.retries),
+        }
+    }
+}
+
+impl fmt::Debug for DurableReceiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DurableReceiver")
+            .field("signal", &self.signal)
+            .field("name", &self.name)
+            .field("retries", &self.retries)
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+crate::linkme_targets! {
+    supported:
+    #[linkme::distributed_slice]
+    #[doc(hidden)]
+    pub static DURABLE_RECEIVERS: [DurableReceiver];
+
+    fn records() -> Vec<&'static DurableReceiver> {
+        DURABLE_RECEIVERS.iter().collect()
+    }
+}
+
+#[cfg(feature = "inventory")]
+inventory::collect!(DurableReceiver);
+
+#[cfg(feature = "inventory")]
+fn records() -> Vec<&'static DurableReceiver> {
+    inventory::iter::<DurableReceiver>.into_iter().collect()
+}
+
+crate::linkme_targets! {
+    unsupported:
+    fn records() -> Vec<&'static DurableReceiver> {
+        Vec::new()
+    }
+}
+
+/// Every durable receiver, sorted by (signal, name), and where each signal's
+/// stretch starts and ends. Built once.
+struct Index {
+    all: Vec<&'static DurableReceiver>,
+    by_signal: HashMap<&'static str, (usize, usize)>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut all = records();
+        all.sort_by_key(|r| (r.signal, r.name, r.location));
+        let mut by_signal = HashMap::new();
+        let mut start = 0;
+        while start < all.len() {
+            let signal = all[start].signal;
+            let end = start + all[start..].partition_point(|r| r.signal == signal);
+            by_signal.insert(signal, (start, end));
+            start = end;
+        }
+        Index { all, by_signal }
+    })
+}
+
+/// Every durable receiver linked into this binary, sorted by signal name,
+/// then receiver name.
+pub fn receivers() -> &'static [&'static DurableReceiver] {
+    &index().all
+}
+
+/// The durable receivers of the signal named `signal`, sorted by name.
+pub fn receivers_of(signal: &str) -> &'static [&'static DurableReceiver] {
+    let index = index();
+    match index.by_signal.get(signal) {
+        Some(&(start, end)) => &index.all[start..end],
+        None => &[],
+    }
+}
+
+/// Adds the durable receivers of `signal` to an introspection list: after
+/// the inline ones, since a send enqueues them after those ran.
+pub(crate) fn extend_infos(signal: &str, infos: &mut Vec<ReceiverInfo>) {
+    infos.extend(receivers_of(signal).iter().map(|r| r.info()));
+}
+
+/// The jobs one send asks a [`JobQueue`] to store: one per receiver, all
+/// with the same payload.
+#[derive(Debug)]
+pub struct NewJobs {
+    signal: &'static str,
+    payload: Vec<u8>,
+    receivers: &'static [&'static DurableReceiver],
+}
+
+impl NewJobs {
+    /// The jobs of `signal` for each of its durable receivers: `None` when
+    /// it has none. Fails when the signal does not serialise.
+    pub fn of<S: Signal>(signal: &S) -> Option<Result<NewJobs, BoxError>> {
+        let receivers = receivers_of(S::NAME);
+        if receivers.is_empty() {
+            return None;
+        }
+        Some(signal.__encode().map(|payload| NewJobs {
+            signal: S::NAME,
+            payload,
+            receivers,
+        }))
+    }
+
+    /// The signal's name.
+    pub fn signal_name(&self) -> &'static str {
+        self.signal
+    }
+
+    /// The signal as JSON.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// The receivers: one job each.
+    pub fn receivers(&self) -> &'static [&'static DurableReceiver] {
+        self.receivers
+    }
+}
+
+/// Where sends without a transaction put their jobs: the queue the program
+/// installed (`signals_queue::Queue::install` implements this).
+pub trait JobQueue: Send + Sync + 'static {
+    /// Stores the jobs; they are visible to workers once it returns `Ok`.
+    fn enqueue(&self, jobs: NewJobs) -> JobFuture;
+
+    /// Stores the jobs from synchronous code (a durable signal's `send`).
+    fn enqueue_blocking(&self, jobs: NewJobs) -> Result<(), BoxError>;
+}
+
+struct Installed(Arc<dyn JobQueue>);
+
+static QUEUE: ArcSwapOption<Installed> = ArcSwapOption::const_empty();
+
+/// Makes `queue` the one sends of durable signals enqueue on, replacing any
+/// queue installed before.
+pub fn install(queue: Arc<dyn JobQueue>) {
+    QUEUE.store(Some(Arc::new(Installed(queue))));
+}
+
+/// Removes the installed queue: sends of durable signals with durable
+/// receivers fail again until one is installed. True if one was installed.
+pub fn uninstall() -> bool {
+    QUEUE.swap(None).is_some()
+}
+
+/// Whether a queue is installed.
+pub fn is_installed() -> bool {
+    QUEUE.load().is_some()
+}
+
+/// The error of a send whose durable receiver `receiver` could not get its
+/// job. `signals_queue` builds its errors with it.
+pub fn enqueue_error(signal: &'static str, receiver: &'static str, error: BoxError) -> SendError {
+    let error = SendError::new(signal, ReceiverName::Static(receiver), error);
+    crate::observe::receiver_failed(signal, error.receiver_name(), error.error());
+    error
+}
+
+fn not_installed(signal: &'static str) -> BoxError {
+    format!(
+        "signal `{signal}` has durable receivers and no queue is installed: install one \
+         (`signals_queue::Queue::install`) or send inside a transaction with \
+         `signals_queue::send_in(&mut tx, &signal)`"
+    )
+    .into()
+}
+
+/// What [`send_inline`] did.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inline {
+    /// The inline receivers ran (and succeeded).
+    Sent,
+    /// The signal is muted (feature `testing`): nothing ran, and no job may
+    /// be written.
+    Muted,
+}
+
+/// Runs the inline receivers of a durable signal only; the caller writes
+/// the jobs (`signals_queue::send_in`). Not for other use: a send that
+/// skips the jobs drops them.
+#[doc(hidden)]
+pub async fn send_inline<S: Signal>(signal: &S) -> Result<Inline, SendError> {
+    if crate::dispatch::muted(signal) {
+        return Ok(Inline::Muted);
+    }
+    if S::IS_ASYNC {
+        crate::dispatch_async::send_async_unmuted(signal).await?;
+    } else {
+        crate::dispatch::send_unmuted(signal)?;
+    }
+    Ok(Inline::Sent)
+}
+
+/// The jobs of a send, and the queue to put them on; `Err` if the signal
+/// has durable receivers and no queue is installed. Checked before any
+/// receiver runs.
+#[allow(clippy::type_complexity)]
+fn prepare<S: Signal>(
+    signal: &S,
+) -> Result<Option<(Arc<Installed>, Result<NewJobs, BoxError>)>, SendError> {
+    let Some(jobs) = NewJobs::of(signal) else {
+        return Ok(None);
+    };
+    let receivers = receivers_of(S::NAME);
+    match QUEUE.load_full() {
+        Some(queue) => Ok(Some((queue, jobs))),
+        None => Err(enqueue_error(
+            S::NAME,
+            receivers[0].name,
+            not_installed(S::NAME),
+        )),
+    }
+}
+
+fn first_receiver(signal: &'static str) -> &'static str {
+    receivers_of(signal).first().map_or("", |r| r.name)
+}
+
+/// `send` of a durable signal: the inline receivers, then the jobs.
+pub(crate) fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
+    let prepared = prepare(signal)?;
+    crate::dispatch::send_unmuted(signal)?;
+    if let Some((queue, jobs)) = prepared {
+        jobs.and_then(|jobs| queue.0.enqueue_blocking(jobs))
+            .map_err(|error| enqueue_error(S::NAME, first_receiver(S::NAME), error))?;
+    }
+    Ok(())
+}
+
+/// `send_async` of a durable signal.
+pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
+    let prepared = prepare(signal)?;
+    crate::dispatch_async::send_async_unmuted(signal).await?;
+    if let Some((queue, jobs)) = prepared {
+        match jobs {
+            Ok(jobs) => queue.0.enqueue(jobs).await,
+            Err(error) => Err(error),
+        }
+        .map_err(|error| enqueue_error(S::NAME, first_receiver(S::NAME), error))?;
+    }
+    Ok(())
+}
+
+/// Adds the durable receivers to a robust send's report: each counts as
+/// called, and fails if its job could not be stored.
+fn robust_jobs<S: Signal>(report: &mut Report, outcome: Result<(), BoxError>) {
+    let receivers = receivers_of(S::NAME);
+    let failed = outcome.err().map(|error| error.to_string());
+    for receiver in receivers {
+        report.called();
+        if let Some(error) = &failed {
+            let position = report.len() - 1;
+            let error: BoxError = error.clone().into();
+            crate::observe::receiver_failed(S::NAME, receiver.name, &*error);
+            report.fail(Failure::error(
+                ReceiverName::Static(receiver.name),
+                position,
+                error,
+            ));
+        }
+    }
+}
+
+/// `send_robust` of a durable signal.
+pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
+    let prepared = prepare(signal);
+    let mut report = crate::dispatch::send_robust_unmuted(signal);
+    let outcome = match prepared {
+        Ok(None) => return report,
+        Ok(Some((queue, jobs))) => jobs.and_then(|jobs| queue.0.enqueue_blocking(jobs)),
+        Err(_) => Err(not_installed(S::NAME)),
+    };
+    robust_jobs::<S>(&mut report, outcome);
+    report
+}
+
+/// `send_robust_async` (or, with `concurrent`, `send_robust_concurrent`) of
+/// a durable signal.
+pub(crate) async fn send_robust_async<S: Signal>(signal: &S, concurrent: bool) -> Report {
+    let prepared = prepare(signal);
+    let mut report = if concurrent {
+        crate::dispatch_async::send_robust_concurrent_unmuted(signal).await
+    } else {
+        crate::dispatch_async::send_robust_async_unmuted(signal).await
+    };
+    let outcome = match prepared {
+        Ok(None) => return report,
+        Ok(Some((queue, jobs))) => match jobs {
+            Ok(jobs) => queue.0.enqueue(jobs).await,
+            Err(error) => Err(error),
+        },
+        Err(_) => Err(not_installed(S::NAME)),
+    };
+    robust_jobs::<S>(&mut report, outcome);
+    report
+}
