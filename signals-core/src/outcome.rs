@@ -143,7 +143,9 @@ impl Failure {
         self.receiver.as_str()
     }
 
-    /// Its place in the call order of that send, starting at 0.
+    /// Its place in the call order of that send, starting at 0. A closure
+    /// whose drop panicked at the end of the send (a receiver disconnected
+    /// during it) is placed after the last receiver called.
     pub fn position(&self) -> usize {
         self.position
     }

@@ -9,29 +9,10 @@
 //! fails it after 30 s, so a hang is a failure, not a stuck suite.
 
 use signals_core::{receiver, signal};
-use std::panic::resume_unwind;
+use signals_tests::within_deadline;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
-
-/// Runs `test` on its own thread and fails if it does not return within
-/// 30 s.
-fn within_deadline<T: Send + 'static>(test: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done, finished) = mpsc::channel();
-    let handle = thread::spawn(move || {
-        let value = test();
-        let _ = done.send(());
-        value
-    });
-    match finished.recv_timeout(Duration::from_secs(30)) {
-        // `Disconnected`: the test panicked; `join` hands the panic on.
-        Ok(()) | Err(RecvTimeoutError::Disconnected) => {
-            handle.join().unwrap_or_else(|panic| resume_unwind(panic))
-        }
-        Err(RecvTimeoutError::Timeout) => panic!("hang: the test did not finish within 30 s"),
-    }
-}
 
 /// An async signal whose receiver waits for a thread to wake it: no runtime
 /// needed.

@@ -75,6 +75,8 @@ fn a_closure_dropped_at_the_end_of_send_robust_is_reported_not_thrown() {
     assert_eq!(failures[0].receiver_name(), "victim");
     assert!(failures[0].is_panic());
     assert_eq!(failures[0].panic_message(), Some("victim dropped"));
+    // After the two receivers called.
+    assert_eq!(failures[0].position(), 2);
     // Gone for the next dispatch.
     let report = Dropped {}.send_robust();
     assert!(report.is_ok());
