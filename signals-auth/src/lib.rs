@@ -21,7 +21,8 @@
 //!   [`EmailAddress`], [`EmailConfirmation`], [`SocialLogin`],
 //!   [`SocialAccount`], [`SocialToken`], [`SocialApp`].
 //! - [`flows`]: sign-up, login, logout, addresses, passwords and social
-//!   logins over a [`Store`] (in memory: [`memory::MemoryStore`]) and a
+//!   logins over a [`Store`] (in memory: [`memory::MemoryStore`]; in SQLite
+//!   or PostgreSQL: `sql::SqlStore`, features `sqlite` and `postgres`) and a
 //!   [`Mailer`](mail::Mailer).
 //!
 //! Every signal is `#[signal(async)]`: receivers are plain or `async fn`s
@@ -98,6 +99,10 @@
 //!   [`web::SessionCookie`], which sets the cookie with secure attributes.
 //!   `cargo run -p signals-auth --features axum --example web` serves the
 //!   flows over HTTP on localhost.
+//! - `sqlite`: `sql::SqlStore`, the [`Store`] in a SQLite database (a file
+//!   or `:memory:`) through sqlx, with its migrations, real transactions
+//!   and unique constraints.
+//! - `postgres`: `sql::SqlStore` in PostgreSQL too.
 //!
 //! The `http` crate the models are built on is re-exported as
 //! [`signals_auth::http`](http), so its version always matches.
@@ -113,6 +118,8 @@ mod password;
 mod request;
 pub mod secret;
 pub mod socialaccount;
+#[cfg(feature = "sqlite")]
+pub mod sql;
 mod store;
 mod user;
 #[cfg(feature = "axum")]
