@@ -63,17 +63,20 @@
 //! | sign-up, verification none | `UserSignedUp`, `UserLoggedIn` |
 //! | sign-up, verification optional | `UserSignedUp`, `EmailConfirmationSent{signup: true}`, `UserLoggedIn` |
 //! | sign-up, verification mandatory | `UserSignedUp`, `EmailConfirmationSent{signup: true}`; no login |
-//! | confirm an address | (`EmailAdded` if it was not stored yet), `EmailConfirmed`, (`EmailChanged{from: previous primary}` if it becomes the primary), (`UserLoggedIn` if it resumes the sign-up's login) |
+//! | confirm a stored address | `EmailConfirmed` (the address becomes the primary quietly if the user had none), (`UserLoggedIn` if it resumes the sign-up's login) |
+//! | confirm an email change | `EmailAdded`, `EmailConfirmed`, `EmailChanged{from: previous primary}`, (`UserLoggedIn` if it resumes a login) |
 //! | add an address | `EmailConfirmationSent{signup: false}`, `EmailAdded` |
 //! | mark a primary | `EmailChanged{from: current primary or None, to}` |
 //! | remove an address | `EmailRemoved` |
-//! | login | `UserLoggedIn` (or, verification mandatory and nothing verified: `EmailConfirmationSent{signup: false}`) |
+//! | login | `UserLoggedIn` (or, verification mandatory and the address typed, or any address, unverified: `EmailConfirmationSent{signup: false}` unless within the 180 s cooldown) |
 //! | logout | `UserLoggedOut`, then the session is deleted |
-//! | password change | (`UserLoggedOut` if the site logs out on password change), `PasswordChanged`; `PasswordSet` instead without a usable password |
-//! | password reset | `PasswordReset`, (`UserLoggedIn` with login-on-reset) |
-//! | social login, existing account | `SocialAccountUpdated`, `PreSocialLogin`, `UserLoggedIn{sociallogin}` |
-//! | social login, attached by a receiver | `PreSocialLogin`, `SocialAccountAdded`, `UserLoggedIn{sociallogin}` |
-//! | social login, new user | `PreSocialLogin`, `UserSignedUp{sociallogin}`, `UserLoggedIn{sociallogin}`; never `SocialAccountAdded` |
+//! | password change or first set | (`UserLoggedOut` if the site logs out on password change), `PasswordChanged` (`PasswordSet` without a usable password); the user's other sessions and reset keys end |
+//! | password reset | `PasswordReset`, (`UserLoggedIn` with login-on-reset); every session and reset key of the user ends |
+//! | social login, existing account | `SocialAccountUpdated`, `PreSocialLogin`, (`UserLoggedOut` of whoever was logged in), `UserLoggedIn{sociallogin}` |
+//! | social login, attached by a receiver | `PreSocialLogin`, (`UserLoggedOut`), `SocialAccountAdded`, `UserLoggedIn{sociallogin}` |
+//! | social login by email authentication | `PreSocialLogin`, (`UserLoggedOut`), (`SocialAccountAdded` with auto-connect), `UserLoggedIn{sociallogin}` |
+//! | social login, new user | `PreSocialLogin`, (`UserLoggedOut`), `UserSignedUp{sociallogin}`, `UserLoggedIn{sociallogin}`; never `SocialAccountAdded` |
+//! | social re-authentication (`Process::Redirect`) | (`SocialAccountUpdated`), `PreSocialLogin`; nothing else |
 //! | social connect | `PreSocialLogin`, `SocialAccountAdded` |
 //! | social disconnect | `SocialAccountRemoved`, after the deletion |
 //!
@@ -82,14 +85,68 @@
 //! social login with an [`ImmediateResponse`]
 //! and attaches it to an existing user with [`SocialLogin::connect`].
 //!
-//! # Secrets
+//! # Atomic and race-free
 //!
-//! Confirmation and reset keys, tokens, app secrets, session keys and
-//! passwords are [`Secret`]s; the request's `Cookie`, `Authorization`,
-//! `Proxy-Authorization` and `Set-Cookie` headers (and similar) are
-//! redacted; social profile data prints its keys only. So `{:?}` of every
-//! signal and model is safe to log. With the `serde` feature, models
-//! serialize without their secrets.
+//! Each flow runs in one [`Transaction`] of its [`Store`]: it commits every
+//! write once its last signal went through and its mails went out, or, when
+//! a receiver returns `Err` or panics, when the mailer fails or the commit
+//! finds a conflict, leaves the store exactly as it found it (no user,
+//! address, consumed key or session of that flow remains, and no mail went
+//! out), so a retry succeeds. Uniqueness (addresses, usernames, provider
+//! accounts, single-use keys) is the store's: a unique constraint or an
+//! atomic insert-if-absent, reported as a typed [`Conflict`], never a check
+//! before the save. Two concurrent sign-ups with one address give one user
+//! and one [`EmailInUse`](flows::FlowError::EmailInUse), on any store.
+//! `tests/suite/` holds the tests every store must pass; `tests/memory.rs`
+//! runs them on [`memory::MemoryStore`].
+//!
+//! # Secrets and input
+//!
+//! Passwords are stored only as argon2id hashes with a random salt; an
+//! unknown login is answered as slowly as a wrong password. Confirmation,
+//! reset and session keys are 256 bits from the operating system's random
+//! source ([`generate_key`]), compared in constant time (`subtle`); an empty
+//! or malformed key never matches ([`is_well_formed_key`]).
+//!
+//! Keys, tokens, app secrets, session keys and passwords are [`Secret`]s.
+//! `Debug` redacts every header whose name suggests a credential
+//! ([`is_sensitive_header`]), the URL's user info, query string and keys in
+//! its path (`/accounts/confirm-email/<key>/`,
+//! `/accounts/password/reset/key/<uid>-<key>/`: [`redact_url`]), the same in
+//! `Location`, `Referer` and `Content-Location` headers, and social profile
+//! data prints its keys only. So `{:?}` and `{:#?}` of every signal and
+//! model are safe to log. With the `serde` feature, models serialize
+//! without their secrets and profile data without its values.
+//!
+//! Addresses and usernames from a request are checked before anything is
+//! stored or mailed ([`validate_email`], [`validate_username`]): no CR, LF
+//! or other control character, exactly one `@`, a domain, at most 254
+//! characters; a refusal is [`FlowError::InvalidEmail`](flows::FlowError::InvalidEmail)
+//! or [`FlowError::InvalidUsername`](flows::FlowError::InvalidUsername) with
+//! the reason.
+//!
+//! With [`Settings::prevent_enumeration`](flows::Settings::prevent_enumeration)
+//! (on by default, as in allauth) and mandatory verification, a sign-up,
+//! email change or added address for an address that has an account answers
+//! exactly as for a new one and mails the owner instead; no user or address
+//! is created.
+//!
+//! # Differences from allauth
+//!
+//! Kept on purpose; everything else follows allauth 65's flows and
+//! defaults.
+//!
+//! | allauth | here | why |
+//! |---|---|---|
+//! | `email_confirmation_sent` is sent right after the mail is handed to the mail backend | the mail is queued; it goes out after the flow's last signal, just before the commit | a flow that fails part-way mails nothing, and a mail never carries a key the store does not keep |
+//! | a receiver's exception leaves what the flow saved so far (no transaction around a flow) | the flow's writes are rolled back | atomic flows |
+//! | a receiver that calls `sociallogin.connect()` sends `social_account_added` inside the `pre_social_login` dispatch | [`SocialLogin::connect`] records the user; the flow connects and sends `SocialAccountAdded` right after `PreSocialLogin` | receivers get a shared reference and cannot run a flow; the later `PreSocialLogin` receivers see the attach (`sociallogin.user()`) but not yet the stored account |
+//! | `ACCOUNT_CHANGE_EMAIL` stores the new address unverified at once, and removes the old ones on confirmation | [`change_email`](flows::Accounts::change_email) stores the new address only on confirmation, verified and primary, and keeps the old ones (not primary) | nothing unverified is stored for an address the user may not own; the user removes old addresses with `remove_email` |
+//! | `ACCOUNT_PREVENT_ENUMERATION = "strict"` also hides taken addresses without mandatory verification | a `bool`: on hides them with mandatory verification only (allauth's `True`) | the strict mode would need sign-ups that never complete without a mail; not offered |
+//! | email authentication ends other sessions only with `allauth.usersessions` | wiping an unverified user's password also ends all their sessions | an attacker who pre-registered the address is logged out too |
+//! | keys are HMACs of the address (or stored keys), compared as stored | stored random keys, 64 hex characters, checked for form before the store is asked | no key derivable from the site's secret; malformed keys never reach the store |
+//! | a password change invalidates other sessions through Django's session hash | the flow deletes the user's other sessions (and reset keys) in the store | the store holds the sessions; same effect |
+//! | usernames follow Django's validator (letters, digits, `@.+-_`) | no `@` | the login form reads anything with `@` as an address |
 //!
 //! # Features
 //!
@@ -132,7 +189,7 @@ pub use models::{
     normalize_email, EmailAddress, EmailConfirmation, ExtraData, Process, SocialAccount, SocialApp,
     SocialLogin, SocialLoginState, SocialToken,
 };
-pub use request::{is_sensitive_header, RequestContext, ResponseContext};
+pub use request::{is_sensitive_header, redact_url, RequestContext, ResponseContext};
 pub use secret::Secret;
 pub use socialaccount::ImmediateResponse;
 pub use store::{

@@ -123,8 +123,11 @@ pub struct SocialToken {
     pub expires_at: Option<SystemTime>,
 }
 
-/// The profile data a provider returned for an account: personal data, so
-/// `Debug` prints its keys and never its values.
+/// The profile data a provider returned for an account: personal data, and
+/// often tokens too (providers put them there), so `Debug` prints its keys
+/// and never its values, and with the `serde` feature it serializes as its
+/// keys with `"[redacted]"` values. A store keeps the values by reading
+/// them with [`iter`](Self::iter); deserializing reads real values.
 ///
 /// ```
 /// use signals_auth::ExtraData;
@@ -134,8 +137,15 @@ pub struct SocialToken {
 /// assert_eq!(format!("{data:?}"), r#"{"name": [redacted]}"#);
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(transparent))]
+#[cfg_attr(feature = "serde", derive(Deserialize), serde(transparent))]
 pub struct ExtraData(BTreeMap<String, String>);
+
+#[cfg(feature = "serde")]
+impl Serialize for ExtraData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.keys().map(|key| (key, REDACTED)))
+    }
+}
 
 impl ExtraData {
     /// No data.

@@ -11,24 +11,148 @@ use http::{Method, Uri, Version};
 
 use crate::secret::{Secret, REDACTED};
 
-/// Headers whose values are credentials: never printed.
-const SENSITIVE_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
+/// Words that make a header name a credential's: any header whose name
+/// contains one is never printed.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "auth",
     "cookie",
-    "set-cookie",
-    "x-api-key",
-    "x-auth-token",
-    "x-csrftoken",
-    "x-csrf-token",
-    "x-xsrf-token",
+    "credential",
+    "csrf",
+    "jwt",
+    "key",
+    "passw",
+    "secret",
+    "session",
+    "signature",
+    "token",
+    "xsrf",
 ];
 
-/// True for a header whose value must never be logged: `Cookie`,
-/// `Authorization`, `Proxy-Authorization`, `Set-Cookie`, API-key and CSRF
-/// token headers, and any value marked [`HeaderValue::set_sensitive`].
+/// Headers whose value is a URL: printed with [`redact_url`]'s rules.
+const URL_HEADERS: &[&str] = &["location", "content-location", "referer", "refresh"];
+
+/// True for a header whose value must never be logged: any header whose
+/// name suggests a credential (it contains `auth`, `cookie`, `credential`,
+/// `csrf`, `jwt`, `key`, `passw`, `secret`, `session`, `signature`, `token`
+/// or `xsrf`: `Authorization`, `Cookie`, `Set-Cookie`, `X-Api-Key`,
+/// `X-Amz-Security-Token`, `X-Hub-Signature-256`, `Private-Token`, ...),
+/// and any value marked [`HeaderValue::set_sensitive`].
+///
+/// ```
+/// use http::{HeaderName, HeaderValue};
+/// use signals_auth::is_sensitive_header;
+///
+/// let value = HeaderValue::from_static("v");
+/// for name in ["x-api-key", "x-access-token", "private-token", "x-hub-signature-256"] {
+///     assert!(is_sensitive_header(&HeaderName::from_static(name), &value));
+/// }
+/// assert!(!is_sensitive_header(&HeaderName::from_static("user-agent"), &value));
+/// ```
 pub fn is_sensitive_header(name: &HeaderName, value: &HeaderValue) -> bool {
-    value.is_sensitive() || SENSITIVE_HEADERS.contains(&name.as_str())
+    let name = name.as_str();
+    value.is_sensitive() || CREDENTIAL_WORDS.iter().any(|word| name.contains(word))
+}
+
+/// Path segments after which allauth (and sites like it) put a key:
+/// `/accounts/confirm-email/<key>/`,
+/// `/accounts/password/reset/key/<uidb36>-<key>/`.
+const KEY_PATH_PREFIXES: &[&str] = &[
+    "activate",
+    "confirm-email",
+    "key",
+    "magic",
+    "token",
+    "verify",
+    "verify-email",
+];
+
+/// True for a path segment that may be a key: one after a
+/// [`KEY_PATH_PREFIXES`] segment, or one that looks like a token (20
+/// characters or more, with letters and digits, or with a `:` as in
+/// Django's signed values).
+fn is_key_segment(previous: &str, segment: &str) -> bool {
+    if segment.is_empty() {
+        return false;
+    }
+    let after_prefix = KEY_PATH_PREFIXES
+        .iter()
+        .any(|prefix| previous.eq_ignore_ascii_case(prefix));
+    let long = segment.chars().count() >= 20;
+    let mixed =
+        segment.chars().any(|c| c.is_ascii_digit()) && segment.chars().any(|c| c.is_alphabetic());
+    after_prefix || segment.contains(':') || (long && mixed)
+}
+
+/// A URL as it may be logged: user info, query string and fragment become
+/// `[redacted]`, and so does every path segment that may be a key (the
+/// segment after `confirm-email`, `key`, `reset`, `token`, `verify` and the
+/// like, and any long segment of letters and digits).
+///
+/// ```
+/// use signals_auth::redact_url;
+///
+/// let key = "3f2a9c0d4b5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+/// assert_eq!(
+///     redact_url(&format!("https://example.com/accounts/confirm-email/{key}/?next=/x")),
+///     "https://example.com/accounts/confirm-email/[redacted]/?[redacted]",
+/// );
+/// assert_eq!(
+///     redact_url(&format!("/accounts/password/reset/key/1-{key}/")),
+///     "/accounts/password/reset/key/[redacted]/",
+/// );
+/// assert_eq!(redact_url("/accounts/login/"), "/accounts/login/");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let (url, fragment) = match url.split_once('#') {
+        Some((url, _)) => (url, true),
+        None => (url, false),
+    };
+    let (url, query) = match url.split_once('?') {
+        Some((url, _)) => (url, true),
+        None => (url, false),
+    };
+    let mut text = String::with_capacity(url.len() + 16);
+    let path = match url.split_once("://") {
+        Some((scheme, rest)) => {
+            text.push_str(scheme);
+            text.push_str("://");
+            let (authority, path) = match rest.find('/') {
+                Some(slash) => rest.split_at(slash),
+                None => (rest, ""),
+            };
+            match authority.rsplit_once('@') {
+                Some((_, host)) => {
+                    text.push_str(REDACTED);
+                    text.push('@');
+                    text.push_str(host);
+                }
+                None => text.push_str(authority),
+            }
+            path
+        }
+        None => url,
+    };
+    let mut previous = "";
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            text.push('/');
+        }
+        if is_key_segment(previous, segment) {
+            text.push_str(REDACTED);
+        } else {
+            text.push_str(segment);
+        }
+        previous = segment;
+    }
+    if query {
+        text.push('?');
+        text.push_str(REDACTED);
+    }
+    if fragment {
+        text.push('#');
+        text.push_str(REDACTED);
+    }
+    text
 }
 
 /// The request a signal was sent for: method, URI, version, headers and the
@@ -188,34 +312,14 @@ impl fmt::Debug for RequestContext {
     }
 }
 
-/// A URI without its query string or user info: both carry tokens often
-/// enough (reset keys, `?token=`, `https://user:password@host`).
+/// A URI without its query string, user info or keys in its path: all
+/// carry tokens often enough (reset keys, `?token=`,
+/// `https://user:password@host`); see [`redact_url`].
 struct RedactedUri<'a>(&'a Uri);
 
 impl fmt::Debug for RedactedUri<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let uri = self.0;
-        let mut text = String::new();
-        if let Some(scheme) = uri.scheme_str() {
-            text.push_str(scheme);
-            text.push_str("://");
-        }
-        if let Some(authority) = uri.authority() {
-            match authority.as_str().rsplit_once('@') {
-                Some((_, host)) => {
-                    text.push_str(REDACTED);
-                    text.push('@');
-                    text.push_str(host);
-                }
-                None => text.push_str(authority.as_str()),
-            }
-        }
-        text.push_str(uri.path());
-        if uri.query().is_some() {
-            text.push('?');
-            text.push_str(REDACTED);
-        }
-        fmt::Debug::fmt(&text, f)
+        fmt::Debug::fmt(&redact_url(&self.0.to_string()), f)
     }
 }
 
@@ -234,6 +338,9 @@ impl fmt::Debug for RedactedHeaders<'_> {
         for (name, value) in self.0 {
             if is_sensitive_header(name, value) {
                 map.entry(&name.as_str(), &Redacted);
+            } else if URL_HEADERS.contains(&name.as_str()) {
+                let url = String::from_utf8_lossy(value.as_bytes());
+                map.entry(&name.as_str(), &redact_url(&url));
             } else {
                 map.entry(&name.as_str(), value);
             }

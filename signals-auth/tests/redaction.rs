@@ -376,7 +376,108 @@ fn serialized_models_carry_no_secret() {
     let back: EmailConfirmation = serde_json::from_str(&json[2]).unwrap();
     assert_eq!(back.email_address.email, "alice@example.com");
     assert!(back.key.is_empty());
-    // The account's profile data is personal, not secret: it is stored.
+    // Profile data (where providers put tokens too) serializes without
+    // its values.
     let account = serde_json::to_string(&login.account).unwrap();
-    assert!(account.contains("PROFILE-PII-SECRET"));
+    assert!(!account.contains("PROFILE-PII-SECRET"), "{account}");
+    assert!(account.contains(r#""email":"[redacted]""#), "{account}");
+}
+
+/// The leaks the trust review found: keys in allauth's URL paths, credential
+/// headers outside a fixed list, keys in `Location`, tokens in profile data.
+#[test]
+fn keys_in_paths_credential_headers_and_locations_are_redacted() {
+    let key = "3f2a9c0d4b5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+    let signed = "MQ:1tQx2b:Zx9SIGNED-KEY-SECRET";
+    for path in [
+        format!("/accounts/confirm-email/{key}/"),
+        format!("/accounts/confirm-email/{signed}/"),
+        format!("/accounts/password/reset/key/4-{key}/"),
+        format!("https://example.com/accounts/password/reset/key/4-{key}/?next=/"),
+        format!("/api/v1/verify/{key}"),
+    ] {
+        let context = RequestContext::new(http::Method::GET, path.parse().unwrap());
+        let printed = check("a request", &context);
+        assert!(
+            !printed.contains(key) && !printed.contains("SIGNED-KEY"),
+            "{printed}"
+        );
+        assert!(printed.contains("[redacted]"), "{printed}");
+    }
+    // The path around the key stays readable.
+    let context = RequestContext::new(
+        http::Method::GET,
+        format!("/accounts/confirm-email/{key}/").parse().unwrap(),
+    );
+    assert!(format!("{context:?}").contains("/accounts/confirm-email/[redacted]/"));
+
+    let mut context = RequestContext::new(http::Method::GET, "/".parse().unwrap());
+    let credential_headers = [
+        "x-api-key",
+        "x-access-token",
+        "private-token",
+        "x-amz-security-token",
+        "x-hub-signature-256",
+        "x-session-id",
+        "x-client-secret",
+        "x-refresh-token",
+        "x-password",
+        "x-auth-request-user",
+        "x-csrftoken",
+        "x-jwt-assertion",
+        "x-goog-iap-jwt-assertion",
+        "x-credential",
+    ];
+    for name in credential_headers {
+        context = context.with_header(
+            name.parse().unwrap(),
+            HeaderValue::from_str(&format!("{name}-VALUE-SECRET")).unwrap(),
+        );
+    }
+    context = context.with_header(
+        "user-agent".parse().unwrap(),
+        HeaderValue::from_static("visible-agent"),
+    );
+    let printed = check("credential headers", &context);
+    assert!(!printed.contains("VALUE-SECRET"), "{printed}");
+    assert!(printed.contains("visible-agent"));
+
+    // A key in a Location header: of a receiver's response headers, and of
+    // a veto's response.
+    let response = ResponseContext::new();
+    response.insert_header(
+        http::header::LOCATION,
+        HeaderValue::from_str(&format!("/accounts/confirm-email/{key}/")).unwrap(),
+    );
+    let printed = check("a response", &response);
+    assert!(!printed.contains(key), "{printed}");
+    assert!(
+        printed.contains("/accounts/confirm-email/[redacted]/"),
+        "{printed}"
+    );
+    let veto = ImmediateResponse::new(http::StatusCode::FOUND, "").with_header(
+        http::header::LOCATION,
+        HeaderValue::from_str(&format!("https://example.com/cb?token={key}")).unwrap(),
+    );
+    let printed = check("a veto", &veto);
+    assert!(!printed.contains(key), "{printed}");
+}
+
+/// A token a provider put in the profile data does not reach JSON.
+#[cfg(feature = "serde")]
+#[test]
+fn tokens_in_profile_data_do_not_reach_serialized_output() {
+    let mut account = SocialAccount::new("gitlab", "7");
+    account
+        .extra_data
+        .insert("access_token", "EXTRA-TOKEN-SECRET");
+    account.extra_data.insert("login", "octo");
+    let json = serde_json::to_string(&account).unwrap();
+    assert!(
+        !json.contains("EXTRA-TOKEN-SECRET") && !json.contains("octo"),
+        "{json}"
+    );
+    assert!(json.contains(r#""access_token":"[redacted]""#), "{json}");
+    let pretty = serde_json::to_string_pretty(&account.extra_data).unwrap();
+    assert!(!pretty.contains("EXTRA-TOKEN-SECRET"));
 }
