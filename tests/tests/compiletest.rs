@@ -1,4 +1,5 @@
-//! Compile-time guarantees: every misuse of `#[signal]` and `#[receiver]` is
+//! Compile-time guarantees: every misuse of `#[signal]` and `#[receiver]`
+//! (durable signals and receivers included, `durable-*`) is
 //! an error at the user's token (`tests/ui/fail`, each with its `.stderr`),
 //! and every supported shape compiles (`tests/ui/pass`).
 //!

@@ -9,6 +9,7 @@ use syn::{Ident, Lifetime};
 use super::{registered_name, Runtime};
 use crate::ast::Signal;
 use crate::text::{doc_summary, tidy, unraw};
+use crate::tokens::respan;
 
 pub(super) fn expand(signal: &Signal<'_>, seed: u64) -> TokenStream {
     let expansion = Expansion::new(signal, seed);
@@ -217,7 +218,7 @@ impl<'a> Expansion<'a> {
         };
         let private = &self.runtime.private;
         let ident = self.ident;
-        let ty_at = quote_spanned!(span=> #ident);
+        let ty_at = respan(quote!(#ident), span);
         let in_signal = quote_spanned! {span=>
             const IS_DURABLE: bool = true;
 
