@@ -11,6 +11,10 @@
 //! curl -i -X POST -b sessionid=<key> http://127.0.0.1:8000/accounts/logout/
 //! ```
 //!
+//! Accounts are kept in memory; with `--features axum,sqlite`, pass a
+//! database URL to keep them there (`-- sqlite://accounts.db`, or a
+//! `postgres://` URL with the `postgres` feature).
+//!
 //! Mails go to the console, as Django's console e-mail backend does.
 //! `tests/web.rs` runs this router over real HTTP on localhost.
 
@@ -301,17 +305,37 @@ impl Mailer for ConsoleMailer {
 }
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> Result<(), BoxError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
     let addr = listener.local_addr()?;
     let mailer = ConsoleMailer {
         site: format!("http://{addr}"),
     };
-    let accounts = Arc::new(Accounts::new(MemoryStore::new(), mailer, Settings::new()));
     println!("serving the account flows on http://{addr}/accounts/");
-    axum::serve(
+    // With the `sqlite` (or `postgres`) feature, a database URL as the
+    // argument keeps the accounts there: `-- sqlite://accounts.db`.
+    #[cfg(feature = "sqlite")]
+    if let Some(url) = std::env::args().nth(1) {
+        let store = signals_auth::sql::SqlStore::connect(&url).await?;
+        println!("accounts kept in the {} database", store.engine());
+        return serve(listener, Accounts::new(store, mailer, Settings::new())).await;
+    }
+    serve(
         listener,
-        router(accounts).into_make_service_with_connect_info::<SocketAddr>(),
+        Accounts::new(MemoryStore::new(), mailer, Settings::new()),
     )
     .await
+}
+
+async fn serve<S: Store + 'static, M: Mailer + 'static>(
+    listener: tokio::net::TcpListener,
+    accounts: Accounts<S, M>,
+) -> Result<(), BoxError> {
+    let app = router(Arc::new(accounts));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
+    Ok(())
 }

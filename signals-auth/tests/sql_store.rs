@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use signals_auth::memory::BasicUser;
-use signals_auth::sql::SqlStore;
+use signals_auth::sql::{SqlStore, SqlTransaction};
 use signals_auth::{
     generate_key, AuthUser, Conflict, EmailAddress, EmailConfirmation, ExtraData, NewUser, Secret,
     SocialAccount, SocialApp, SocialToken, Store, Transaction,
@@ -269,13 +269,7 @@ async fn rollback(store: &SqlStore) {
     let before = stores::snapshot(store).await;
     {
         let mut tx = store.begin().await.unwrap();
-        let user = tx
-            .create_user(&new_user(Some("gone"), "gone@example.com"))
-            .await
-            .unwrap();
-        tx.insert_email_address(&EmailAddress::new(user.id(), "gone@example.com"))
-            .await
-            .unwrap();
+        let user = gone_user(&mut tx).await;
         tx.insert_session(&generate_key(), &user.id())
             .await
             .unwrap();
@@ -283,22 +277,19 @@ async fn rollback(store: &SqlStore) {
     }
     assert_eq!(stores::snapshot(store).await, before);
     let mut tx = store.begin().await.unwrap();
-    let user = tx
-        .create_user(&new_user(Some("gone"), "gone@example.com"))
-        .await
-        .unwrap();
-    tx.insert_email_address(&EmailAddress::new(user.id(), "gone@example.com"))
-        .await
-        .unwrap();
+    gone_user(&mut tx).await;
     tx.rollback().await.unwrap();
     assert_eq!(stores::snapshot(store).await, before);
     // The username and address are free again.
-    let user = user_again(store).await;
+    let mut tx = store.begin().await.unwrap();
+    let user = gone_user(&mut tx).await;
+    tx.commit().await.unwrap();
     assert_eq!(user.username.as_deref(), Some("gone"));
+    assert_ne!(stores::snapshot(store).await, before);
 }
 
-async fn user_again(store: &SqlStore) -> Arc<BasicUser> {
-    let mut tx = store.begin().await.unwrap();
+/// Creates the user "gone" with the address gone@example.com.
+async fn gone_user(tx: &mut SqlTransaction<'_, BasicUser>) -> Arc<BasicUser> {
     let user = tx
         .create_user(&new_user(Some("gone"), "gone@example.com"))
         .await
@@ -306,7 +297,6 @@ async fn user_again(store: &SqlStore) -> Arc<BasicUser> {
     tx.insert_email_address(&EmailAddress::new(user.id(), "gone@example.com"))
         .await
         .unwrap();
-    tx.commit().await.unwrap();
     user
 }
 
