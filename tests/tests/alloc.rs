@@ -6,7 +6,8 @@
 //! nor do sends nested 30 deep, nor sends on other threads after their own
 //! first send (see `other_threads_allocate_nothing_after_their_first_send`
 //! for why the first one there is not counted). As a sanity check of the
-//! counter, a failing or panicking receiver does allocate.
+//! counter, a failing or panicking receiver does allocate. Nor do sends over
+//! 2,000 connected closures, whose list spans many nodes.
 
 use signals_core::{receiver, signal, ConnectOptions};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -289,4 +290,33 @@ fn other_threads_allocate_nothing_after_their_first_send() {
         assert_eq!(thread.join().unwrap(), 0);
     }
     drop(connection);
+}
+
+/// A signal with more run-time receivers than fit one node of the run-time
+/// list: its sends walk several leaves.
+#[signal]
+pub struct Crowd {}
+
+#[test]
+fn sends_over_thousands_of_run_time_receivers_allocate_nothing() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let connections: Vec<_> = (0..2_000)
+        .map(|i| {
+            let calls = Arc::clone(&calls);
+            Crowd::connect_with(ConnectOptions::new().order(i % 3), move |_: &Crowd| {
+                calls.fetch_add(1, Ordering::Relaxed);
+            })
+        })
+        .collect();
+    Crowd {}.send().unwrap();
+    assert!(Crowd {}.send_robust().is_ok());
+    let sends = allocations_in(|| {
+        for _ in 0..100 {
+            Crowd {}.send().unwrap();
+            assert!(Crowd {}.send_robust().is_ok());
+        }
+    });
+    assert_eq!(sends, 0, "allocations in 200 sends over 2,000 receivers");
+    assert_eq!(calls.load(Ordering::Relaxed), 202 * 2_000);
+    drop(connections);
 }
