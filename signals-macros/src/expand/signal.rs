@@ -344,7 +344,7 @@ impl<'a> Expansion<'a> {
             }
 
             /// Calls every receiver, catching errors and panics, and reports
-            /// each failure.
+            /// each failure; it never unwinds (see `SyncSignal::send_robust`).
             #[inline]
             pub fn send_robust(&self) -> #krate::Report {
                 #private::send_robust(self)
@@ -377,9 +377,12 @@ impl<'a> Expansion<'a> {
                 #private::send_robust_concurrent(self).await
             }
 
-            /// Sends from synchronous code, polling the send to completion on
-            /// this thread. Never call it inside an async task; receivers that
-            /// need a runtime's reactor fail or hang without one.
+            /// Sends from synchronous code, blocking this thread until the
+            /// send completes. Without signals-core's `tokio` feature it hangs
+            /// inside a current-thread tokio runtime, or on a multi-thread
+            /// runtime's only worker, when a receiver awaits that runtime;
+            /// with it, it works on a multi-thread runtime and panics on a
+            /// current-thread one. See `AsyncSignal::send_blocking`.
             pub fn send_blocking(&self) -> ::core::result::Result<(), #krate::SendError> {
                 #private::send_blocking(self)
             }
