@@ -11,15 +11,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Panics when dropped (unless the thread is already unwinding, which would
-/// abort the test binary).
+/// Panics when dropped, even while the thread is already unwinding: where
+/// such a drop is not contained, the test binary aborts.
 struct PanicOnDrop(&'static str);
 
 impl Drop for PanicOnDrop {
     fn drop(&mut self) {
-        if !std::thread::panicking() {
-            panic!("{}", self.0);
-        }
+        panic!("{}", self.0);
     }
 }
 
@@ -245,4 +243,25 @@ fn a_future_that_panics_when_polled_or_dropped_is_reported_in_every_async_form()
     .expect("send_robust_concurrent never unwinds");
     assert_eq!(names(&concurrent), expected);
     drop((polled, dropped));
+}
+
+#[signal]
+pub struct DroppedWhileUnwinding {}
+
+#[test]
+fn send_unwinding_from_a_receiver_drops_a_panicking_closure_without_aborting() {
+    let (killer, ran) = victim_and_killer!(DroppedWhileUnwinding, UNWIND_SLOT, "second panic");
+    let failing = DroppedWhileUnwinding::connect_with(
+        ConnectOptions::new().order(5).name("failing"),
+        |_: &DroppedWhileUnwinding| -> Result<(), &'static str> { panic!("first panic") },
+    );
+    // The receiver's panic unwinds `send`; the victim's closure is dropped
+    // during that unwinding, and its own panic is contained there (a second
+    // panic while unwinding would abort the whole test binary).
+    let payload =
+        catch_unwind(|| DroppedWhileUnwinding {}.send()).expect_err("the receiver's panic");
+    assert_eq!(message(&*payload), "first panic");
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+    assert_eq!(DroppedWhileUnwinding::receivers().len(), 2);
+    drop((killer, failing));
 }
