@@ -96,7 +96,9 @@ pub trait SyncSignal: Signal {
     /// A receiver disconnected during the send still runs in it; if the send
     /// held the last reference to its closure, the closure is dropped when
     /// the send ends, and a panic in that drop propagates from `send` after
-    /// every receiver ran, like a receiver's panic.
+    /// every receiver ran, like a receiver's panic. (While `send` is already
+    /// unwinding from a receiver's panic, that panic goes on and the drop's
+    /// is contained, rather than abort the process.)
     fn send(&self) -> Result<(), SendError> {
         crate::dispatch::send(self)
     }
