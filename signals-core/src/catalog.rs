@@ -125,8 +125,8 @@ impl Catalog {
     /// The wiring as a Graphviz graph (render it with `dot -Tsvg`).
     ///
     /// Signals are hexagons, grouped in a cluster per crate that defines
-    /// them; receivers are boxes (rounded when async), grouped per crate that
-    /// holds them, and run-time connections sit in a dashed cluster of their
+    /// them; receivers are boxes (rounded when async, cylinders when durable:
+    /// run by a `signals-queue` worker), grouped per crate that holds them, and run-time connections sit in a dashed cluster of their
     /// own. Each registration is an edge from the signal to the receiver,
     /// labelled with its order, dashed when a filter decides whether it
     /// runs. A receiver registered for several signals under one name is one
@@ -159,7 +159,8 @@ impl Catalog {
     /// documentation sites render inside a ` ```mermaid ` block.
     ///
     /// The same picture as [`to_dot`](Catalog::to_dot): signals are
-    /// hexagons, receivers rectangles (stadiums when async), each group is a
+    /// hexagons, receivers rectangles (stadiums when async, cylinders when
+    /// durable), each group is a
     /// `subgraph`, run-time connections have a dashed outline, and a
     /// filtered registration is a dotted edge. Deterministic like
     /// `to_dot`.

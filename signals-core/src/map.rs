@@ -22,6 +22,7 @@ struct ReceiverKey<'c> {
     krate: Option<&'static str>,
     name: &'c str,
     is_async: bool,
+    is_durable: bool,
 }
 
 /// One group of nodes: a crate, or the run-time connections.
@@ -45,6 +46,8 @@ enum Shape {
     Signal,
     Receiver,
     AsyncReceiver,
+    /// Run by a worker of `signals-queue`, not during the send.
+    DurableReceiver,
 }
 
 struct Edge {
@@ -80,6 +83,7 @@ impl Map {
                     krate: receiver.crate_name(),
                     name: receiver.name(),
                     is_async: receiver.is_async(),
+                    is_durable: receiver.is_durable(),
                 };
                 let next = nodes.len();
                 let to = *receivers.entry(key).or_insert(next);
@@ -130,10 +134,18 @@ impl Map {
 }
 
 fn receiver_node(receiver: &ReceiverInfo) -> Node {
-    let (shape, flavour) = if receiver.is_async() {
-        (Shape::AsyncReceiver, " (async)")
+    let shape = if receiver.is_durable() {
+        Shape::DurableReceiver
+    } else if receiver.is_async() {
+        Shape::AsyncReceiver
     } else {
-        (Shape::Receiver, "")
+        Shape::Receiver
+    };
+    let flavour = match (receiver.is_async(), receiver.is_durable()) {
+        (false, false) => "",
+        (true, false) => " (async)",
+        (false, true) => " (durable)",
+        (true, true) => " (async, durable)",
     };
     Node {
         id: String::new(),
@@ -237,6 +249,7 @@ fn write_dot(map: &Map, out: &mut String) -> fmt::Result {
                     style.push("rounded");
                     "box"
                 }
+                Shape::DurableReceiver => "cylinder",
             };
             if node.group == Group::RunTime {
                 style.push("dashed");
@@ -285,6 +298,7 @@ fn write_mermaid(map: &Map, out: &mut String) -> fmt::Result {
                 Shape::Signal => ("{{", "}}"),
                 Shape::Receiver => ("[", "]"),
                 Shape::AsyncReceiver => ("([", "])"),
+                Shape::DurableReceiver => ("[(", ")]"),
             };
             writeln!(out, "    {}{open}{label}{close}", node.id)?;
             if node.group == Group::RunTime {

@@ -1,6 +1,6 @@
 //! The catalog as a picture: for a known set of signals and receivers (two
 //! crates of signals, static receivers in two crates, one receiver name
-//! shared by two signals, async and filtered receivers, run-time
+//! shared by three signals, async, durable and filtered receivers, run-time
 //! connections), `to_dot()` and `to_mermaid()` print exactly the golden files
 //! in `tests/golden/`, twice in a row; with the `serde` feature the catalog
 //! serializes to the documented JSON.
@@ -43,6 +43,19 @@ fn admin_page(_: &PageViewed) {}
 
 #[receiver(signal = SignedUp, order = 5)]
 async fn welcome(_: &SignedUp) {}
+
+/// Sent when an order is placed; a worker mails the receipt.
+#[signal(async, durable, name = "map.order_placed")]
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct OrderPlaced {
+    pub order: u64,
+}
+
+#[receiver(signal = OrderPlaced, durable, retries = 2, name = "receipt")]
+async fn receipt(_: &OrderPlaced) {}
+
+#[receiver(signal = OrderPlaced, order = -10, name = "audit \"log\"")]
+fn audit_order(_: &OrderPlaced) {}
 
 fn golden(file: &str, actual: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
