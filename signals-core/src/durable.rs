@@ -8,7 +8,7 @@
 //! runs its inline receivers, then hands one job per durable receiver to the
 //! [`JobQueue`] the program installed (`signals_queue::Queue::install`); with
 //! durable receivers and no queue installed it fails with a
-//! [`SendError`](crate::SendError) before any receiver runs, so no job is
+//! [`SendError`] before any receiver runs, so no job is
 //! ever dropped silently. `signals_queue::send_in` writes the jobs into the
 //! caller's own database transaction instead.
 //!
