@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::{
-    dyn_user, Accounts, ConfirmOutcome, EmailVerification, FlowError, LoggedIn, LoginOutcome,
-    PendingLogin, ResetOutcome, SignupOutcome, Unit,
+    dyn_user, in_unit, Accounts, ConfirmOutcome, EmailVerification, FlowError, LoggedIn,
+    LoginOutcome, PendingLogin, ResetOutcome, SignupOutcome, Unit,
 };
 use crate::account::{
     EmailAdded, EmailChanged, EmailConfirmationSent, EmailConfirmed, EmailRemoved, PasswordChanged,
@@ -110,11 +110,13 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
             None => None,
         };
         let password = form.password.as_ref().map(password::hash);
-        let mut unit = self.begin().await?;
-        let result = self
-            .signup_in(&mut unit, request, &email, username, password.as_ref())
-            .await;
-        let result = self.finish(unit, result).await;
+        let result = in_unit!(self, |unit| self.signup_in(
+            &mut unit,
+            request,
+            &email,
+            username,
+            password.as_ref()
+        ));
         match result {
             Err(FlowError::EmailInUse) if self.hides_existing_accounts() => {
                 self.answer_existing_account(&email).await?;
@@ -352,11 +354,12 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         if !is_well_formed_key(key) {
             return Err(FlowError::InvalidKey);
         }
-        let mut unit = self.begin().await?;
-        let result = self
-            .confirm_email_in(&mut unit, request, key, pending_login)
-            .await;
-        self.finish(unit, result).await
+        in_unit!(self, |unit| self.confirm_email_in(
+            &mut unit,
+            request,
+            key,
+            pending_login
+        ))
     }
 
     async fn confirm_email_in(
@@ -495,9 +498,9 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
     ) -> Result<EmailAddress, FlowError> {
         let email = checked_email(email)?;
         let address = EmailAddress::new(user.id(), &email);
-        let mut unit = self.begin().await?;
-        let result = self.add_email_in(&mut unit, request, user, &address).await;
-        match self.finish(unit, result).await {
+        match in_unit!(self, |unit| self
+            .add_email_in(&mut unit, request, user, &address))
+        {
             Err(FlowError::EmailInUse)
                 if self.hides_existing_accounts() && !self.owns_address(user, &email).await? =>
             {
@@ -557,9 +560,9 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         email: &str,
     ) -> Result<(), FlowError> {
         let email = checked_email(email)?;
-        let mut unit = self.begin().await?;
-        let result = self.change_email_in(&mut unit, request, user, &email).await;
-        match self.finish(unit, result).await {
+        match in_unit!(self, |unit| self
+            .change_email_in(&mut unit, request, user, &email))
+        {
             Err(FlowError::EmailInUse)
                 if self.hides_existing_accounts() && !self.owns_address(user, &email).await? =>
             {
@@ -595,11 +598,8 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         user: &Arc<S::User>,
         email: &str,
     ) -> Result<EmailAddress, FlowError> {
-        let mut unit = self.begin().await?;
-        let result = self
-            .set_primary_email_in(&mut unit, request, user, email)
-            .await;
-        self.finish(unit, result).await
+        in_unit!(self, |unit| self
+            .set_primary_email_in(&mut unit, request, user, email))
     }
 
     async fn set_primary_email_in(
@@ -641,9 +641,8 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         user: &Arc<S::User>,
         email: &str,
     ) -> Result<EmailAddress, FlowError> {
-        let mut unit = self.begin().await?;
-        let result = self.remove_email_in(&mut unit, request, user, email).await;
-        self.finish(unit, result).await
+        in_unit!(self, |unit| self
+            .remove_email_in(&mut unit, request, user, email))
     }
 
     async fn remove_email_in(
@@ -695,9 +694,7 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         request: &RequestContext,
         credentials: Credentials,
     ) -> Result<LoginOutcome<S::User>, FlowError> {
-        let mut unit = self.begin().await?;
-        let result = self.login_in(&mut unit, request, credentials).await;
-        self.finish(unit, result).await
+        in_unit!(self, |unit| self.login_in(&mut unit, request, credentials))
     }
 
     async fn login_in(
@@ -790,9 +787,7 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         &self,
         request: &RequestContext,
     ) -> Result<Option<Arc<S::User>>, FlowError> {
-        let mut unit = self.begin().await?;
-        let result = self.logout_in(&mut unit, request).await;
-        self.finish(unit, result).await
+        in_unit!(self, |unit| self.logout_in(&mut unit, request))
     }
 
     pub(super) async fn logout_in(
@@ -860,9 +855,8 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         password: &Secret<String>,
     ) -> Result<(), FlowError> {
         let hash = password::hash(password);
-        let mut unit = self.begin().await?;
-        let result = self.set_password_in(&mut unit, request, user, &hash).await;
-        self.finish(unit, result).await
+        in_unit!(self, |unit| self
+            .set_password_in(&mut unit, request, user, &hash))
     }
 
     async fn set_password_in(
@@ -919,11 +913,8 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         new: &Secret<String>,
     ) -> Result<(), FlowError> {
         let hash = password::hash(new);
-        let mut unit = self.begin().await?;
-        let result = self
-            .change_password_in(&mut unit, request, user, current, &hash)
-            .await;
-        self.finish(unit, result).await
+        in_unit!(self, |unit| self
+            .change_password_in(&mut unit, request, user, current, &hash))
     }
 
     async fn change_password_in(
@@ -1002,9 +993,8 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
             return Err(FlowError::InvalidKey);
         }
         let hash = password::hash(new);
-        let mut unit = self.begin().await?;
-        let result = self.reset_password_in(&mut unit, request, key, &hash).await;
-        self.finish(unit, result).await
+        in_unit!(self, |unit| self
+            .reset_password_in(&mut unit, request, key, &hash))
     }
 
     async fn reset_password_in(

@@ -568,6 +568,18 @@ impl<U: AuthUser> fmt::Debug for SocialLoginOutcome<U> {
     }
 }
 
+/// Runs a flow's body (an async call given `&mut unit`) in a fresh unit of
+/// work, then [finishes](Accounts::finish) it: commit on success, rollback
+/// on any error.
+macro_rules! in_unit {
+    ($accounts:expr, |$unit:ident| $body:expr) => {{
+        let mut $unit = $accounts.begin().await?;
+        let result = $body.await;
+        $accounts.finish($unit, result).await
+    }};
+}
+pub(super) use in_unit;
+
 /// One flow's transaction and the mails it will send: the mails go out
 /// after the flow's last signal, just before the commit, so a flow that
 /// fails mails nothing.

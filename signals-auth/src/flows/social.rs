@@ -8,8 +8,8 @@ use signals_core::SendError;
 
 use super::account::{checked_email, Tx};
 use super::{
-    dyn_user, Accounts, ConnectOutcome, EmailVerification, FlowError, LoggedIn, PendingLogin,
-    SocialLoginOutcome, Unit,
+    dyn_user, in_unit, Accounts, ConnectOutcome, EmailVerification, FlowError, LoggedIn,
+    PendingLogin, SocialLoginOutcome, Unit,
 };
 use crate::account::UserSignedUp;
 use crate::mail::Mailer;
@@ -236,9 +236,11 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
             sociallogin.state.process = Process::Login;
         }
         check_reported(&mut sociallogin)?;
-        let mut unit = self.begin().await?;
-        let result = self.social_login_in(&mut unit, request, sociallogin).await;
-        self.finish(unit, result).await
+        in_unit!(self, |unit| self.social_login_in(
+            &mut unit,
+            request,
+            sociallogin
+        ))
     }
 
     async fn social_login_in(
@@ -407,11 +409,12 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         mut sociallogin: SocialLogin,
     ) -> Result<ConnectOutcome, FlowError> {
         check_reported(&mut sociallogin)?;
-        let mut unit = self.begin().await?;
-        let result = self
-            .social_connect_in(&mut unit, request, user, sociallogin)
-            .await;
-        self.finish(unit, result).await
+        in_unit!(self, |unit| self.social_connect_in(
+            &mut unit,
+            request,
+            user,
+            sociallogin
+        ))
     }
 
     async fn social_connect_in(
@@ -456,11 +459,8 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         provider: &str,
         uid: &str,
     ) -> Result<SocialAccount, FlowError> {
-        let mut unit = self.begin().await?;
-        let result = self
-            .social_disconnect_in(&mut unit, request, user, provider, uid)
-            .await;
-        self.finish(unit, result).await
+        in_unit!(self, |unit| self
+            .social_disconnect_in(&mut unit, request, user, provider, uid))
     }
 
     async fn social_disconnect_in(

@@ -460,37 +460,22 @@ async fn a_failing_receiver_leaves_password_set_untouched() {
 async fn a_failing_receiver_leaves_social_flows_untouched() {
     let id = "atomic-social";
     let accounts = accounts(settings(EmailVerification::Optional)).await;
-    let outcome = assert_atomic(
-        &accounts,
-        id,
-        &["PreSocialLogin", "UserSignedUp", "UserLoggedIn"],
-        |request| {
-            let accounts = &accounts;
-            async move {
-                accounts
-                    .social_login(&request, github("300", "eve@example.com", true))
-                    .await
-            }
-        },
-    )
-    .await;
+    // The same login twice: a new user first, then an existing account.
+    let log_eve_in = |request: RequestContext| {
+        let accounts = &accounts;
+        async move {
+            accounts
+                .social_login(&request, github("300", "eve@example.com", true))
+                .await
+        }
+    };
+    let signals = ["PreSocialLogin", "UserSignedUp", "UserLoggedIn"];
+    let outcome = assert_atomic(&accounts, id, &signals, &log_eve_in).await;
     let SocialLoginOutcome::SignedUp(login) = outcome else {
         panic!("signed up")
     };
-    assert_atomic(
-        &accounts,
-        id,
-        &["SocialAccountUpdated", "PreSocialLogin", "UserLoggedIn"],
-        |request| {
-            let accounts = &accounts;
-            async move {
-                accounts
-                    .social_login(&request, github("300", "eve@example.com", true))
-                    .await
-            }
-        },
-    )
-    .await;
+    let signals = ["SocialAccountUpdated", "PreSocialLogin", "UserLoggedIn"];
+    assert_atomic(&accounts, id, &signals, &log_eve_in).await;
     let user = &login.user;
     assert_atomic(
         &accounts,
