@@ -79,15 +79,6 @@ use crate::ExtraData;
 #[cfg(feature = "postgres")]
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-/// The PostgreSQL pool type: `sqlx::PgPool` with the `postgres` feature,
-/// an empty type without.
-#[cfg(feature = "postgres")]
-pub type PostgresPool = PgPool;
-/// The PostgreSQL pool type: `sqlx::PgPool` with the `postgres` feature,
-/// an empty type without.
-#[cfg(not(feature = "postgres"))]
-pub type PostgresPool = std::convert::Infallible;
-
 type MakeUser<U> = dyn Fn(&str, &NewUser) -> U + Send + Sync;
 
 /// The flows' [`Store`] in SQLite or PostgreSQL. See the [module
@@ -247,11 +238,11 @@ impl<U: AuthUser> SqlStore<U> {
     }
 
     /// The PostgreSQL pool, for the application's own queries on the same
-    /// database (`None` without the `postgres` feature or on SQLite).
-    pub fn postgres_pool(&self) -> Option<&PostgresPool> {
+    /// database (`None` on SQLite).
+    #[cfg(feature = "postgres")]
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
         match &self.pool {
             Pool::Sqlite(_) => None,
-            #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => Some(pool),
         }
     }

@@ -87,11 +87,15 @@ pub async fn snapshot(store: &SqlStore) -> SqlSnapshot {
             text(columns),
             text(secret_columns)
         );
-        let found: Vec<(String, String)> = match (store.sqlite_pool(), store.postgres_pool()) {
-            (Some(pool), _) => sqlx::query_as(&sql).fetch_all(pool).await,
+        let found: Vec<(String, String)> = match store.sqlite_pool() {
+            Some(pool) => sqlx::query_as(&sql).fetch_all(pool).await,
             #[cfg(feature = "postgres")]
-            (_, Some(pool)) => sqlx::query_as(&sql).fetch_all(pool).await,
-            _ => unreachable!("a store has one engine"),
+            None => {
+                let pool = store.postgres_pool().expect("a store has one engine");
+                sqlx::query_as(&sql).fetch_all(pool).await
+            }
+            #[cfg(not(feature = "postgres"))]
+            None => unreachable!("without the postgres feature, a store is SQLite"),
         }
         .unwrap_or_else(|error| panic!("reading {table}: {error}"));
         let (public, secret): (Vec<_>, Vec<_>) = found.into_iter().unzip();
