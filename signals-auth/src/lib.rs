@@ -138,7 +138,7 @@
 //!
 //! | allauth | here | why |
 //! |---|---|---|
-//! | `email_confirmation_sent` is sent right after the mail is handed to the mail backend | the mail is queued; it goes out after the flow's last signal, just before the commit | a flow that fails part-way mails nothing, and a mail never carries a key the store does not keep |
+//! | `email_confirmation_sent` is sent right after the mail is handed to the mail backend | the mail is queued; it goes out after the flow's last signal, just before the commit | a flow that fails part-way mails nothing (only a commit that fails after the mails went out, on a store error or a lost race, leaves a mail whose key was never stored) |
 //! | a receiver's exception leaves what the flow saved so far (no transaction around a flow) | the flow's writes are rolled back | atomic flows |
 //! | a receiver that calls `sociallogin.connect()` sends `social_account_added` inside the `pre_social_login` dispatch | [`SocialLogin::connect`] records the user; the flow connects and sends `SocialAccountAdded` right after `PreSocialLogin` | receivers get a shared reference and cannot run a flow; the later `PreSocialLogin` receivers see the attach (`sociallogin.user()`) but not yet the stored account |
 //! | `ACCOUNT_CHANGE_EMAIL` stores the new address unverified at once, and removes the old ones on confirmation | [`change_email`](flows::Accounts::change_email) stores the new address only on confirmation, verified and primary, and keeps the old ones (not primary) | nothing unverified is stored for an address the user may not own; the user removes old addresses with `remove_email` |

@@ -258,13 +258,23 @@ pub enum Process {
 }
 
 /// The state a social login carries through the provider round trip.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// `Debug` prints `next` with [`redact_url`](crate::redact_url)'s rules.
+#[derive(Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct SocialLoginState {
     /// What the login is for; the flows set it.
     pub process: Process,
     /// Where to go afterwards.
     pub next: Option<String>,
+}
+
+impl fmt::Debug for SocialLoginState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocialLoginState")
+            .field("process", &self.process)
+            .field("next", &self.next.as_deref().map(crate::redact_url))
+            .finish()
+    }
 }
 
 /// A login through a provider, as the provider returned it (allauth's

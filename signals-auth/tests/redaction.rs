@@ -461,6 +461,13 @@ fn keys_in_paths_credential_headers_and_locations_are_redacted() {
     );
     let printed = check("a veto", &veto);
     assert!(!printed.contains(key), "{printed}");
+
+    // A key in a social login's `next`.
+    let mut login = SocialLogin::new(SocialAccount::new("github", "1"));
+    login.state.next = Some(format!("/accounts/confirm-email/{key}/?token={key}"));
+    let printed = check("a social login", &login);
+    assert!(!printed.contains(key), "{printed}");
+    assert!(printed.contains("/accounts/confirm-email/[redacted]/?[redacted]"));
 }
 
 /// A token a provider put in the profile data does not reach JSON.

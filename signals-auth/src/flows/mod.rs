@@ -562,7 +562,7 @@ impl<U: AuthUser> fmt::Debug for SocialLoginOutcome<U> {
             SocialLoginOutcome::Redirect { user, next } => f
                 .debug_struct("Redirect")
                 .field("user", &user.as_ref().map(ShowUser))
-                .field("next", next)
+                .field("next", &crate::redact_url(next))
                 .finish(),
         }
     }
