@@ -305,11 +305,16 @@ impl<U: AuthUser> Store for SqlStore<U> {
 
     async fn begin(&self) -> StoreResult<SqlTransaction<'_, U>> {
         let tx = match &self.pool {
-            Pool::Sqlite(pool) => Tx::Sqlite(
-                pool.begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(database_error)?,
-            ),
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await.map_err(
+                |error| match error {
+                    sqlx::Error::PoolTimedOut => StoreError::new(
+                        "timed out waiting for the SQLite connection: another transaction \
+                         of this store stayed open (on SQLite, a receiver must not begin a \
+                         transaction of its own while its flow runs)",
+                    ),
+                    error => database_error(error),
+                },
+            )?),
             #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await.map_err(database_error)?),
         };

@@ -370,6 +370,40 @@ async fn sqlite_in_memory() {
     contract(stores::sqlite_memory).await;
 }
 
+/// SQLite has one writer: a second transaction waits for the first (in the
+/// pool's queue), instead of failing with SQLITE_BUSY, and then runs and
+/// sees the first's writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_transactions_queue_for_the_writer() {
+    let file = stores::SqliteFile::new();
+    let store = Arc::new(file.store().await);
+    let mut first = store.begin().await.unwrap();
+    first
+        .create_user(&new_user(Some("first"), "first@example.com"))
+        .await
+        .unwrap();
+    let second = tokio::spawn({
+        let store = Arc::clone(&store);
+        async move {
+            let mut tx = store.begin().await?;
+            // Read, then write: with deferred transactions on two
+            // connections, this is where SQLite would answer SQLITE_BUSY.
+            assert!(tx.user_by_username("first").await?.is_some());
+            let user = tx
+                .create_user(&new_user(Some("second"), "second@example.com"))
+                .await?;
+            tx.commit().await?;
+            Ok::<_, signals_auth::StoreError>(user)
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "the second transaction did not wait");
+    first.commit().await.unwrap();
+    let second = second.await.unwrap().expect("the second transaction ran");
+    assert_eq!(second.username.as_deref(), Some("second"));
+    assert_eq!(store.user_count().await.unwrap(), 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_file() {
     let file = stores::SqliteFile::new();
