@@ -68,7 +68,9 @@ type MakeUser<U> = dyn Fn(&str, &NewUser) -> U + Send + Sync;
 /// shared state under one lock, re-checking every uniqueness rule there (an
 /// address, a username, a provider account, a key taken once), so
 /// concurrent flows never both win. A transaction dropped or rolled back
-/// leaves nothing behind. Nothing is kept on disk.
+/// leaves nothing behind. Nothing is kept on disk, and every transaction
+/// copies the whole store (at begin and at commit): fine for tests and
+/// demos, linear in the store's size per flow.
 ///
 /// ```
 /// use signals_auth::memory::MemoryStore;
