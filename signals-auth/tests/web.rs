@@ -5,11 +5,16 @@
 //! `SameSite=Lax`, `Secure` and `Path=/`, and is read back by the
 //! `RequestContext` extractor; that the receivers see the client's real
 //! address (from `ConnectInfo`); that a logout ends the session; and that
-//! absent, malformed or unknown session cookies are no session.
+//! absent, malformed or unknown session cookies are no session. With the
+//! `sqlite` feature, also that accounts and sessions kept by `SqlStore`
+//! outlive a restart of the server.
 
 #[allow(dead_code)] // the example's `main` and console mailer
 #[path = "../examples/web.rs"]
 mod web_example;
+
+#[cfg(feature = "sqlite")]
+mod stores;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -77,21 +82,24 @@ fn logged_out(event: &UserLoggedOut<'_>) {
     );
 }
 
-type Site = Accounts<MemoryStore, MemoryMailer>;
-
 /// The example's router over `accounts`, served on 127.0.0.1 on a fresh
 /// port, with the peer address available to the extractor.
-struct Server {
+struct Server<S = MemoryStore> {
     addr: SocketAddr,
-    accounts: Arc<Site>,
+    accounts: Arc<Accounts<S, MemoryMailer>>,
 }
 
 async fn serve(settings: Settings) -> Server {
-    let accounts = Arc::new(Accounts::new(
+    serve_accounts(Accounts::new(
         MemoryStore::new(),
         MemoryMailer::new(),
         settings,
-    ));
+    ))
+    .await
+}
+
+async fn serve_accounts<S: Store + 'static>(accounts: Accounts<S, MemoryMailer>) -> Server<S> {
+    let accounts = Arc::new(accounts);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = web_example::router(accounts.clone());
@@ -152,7 +160,7 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
-impl Server {
+impl<S> Server<S> {
     async fn send(
         &self,
         id: &str,
@@ -477,4 +485,84 @@ async fn absent_malformed_or_unknown_session_cookies_are_no_session() {
         .post("web-none", "/accounts/login/", None, &[("login", "x")])
         .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+}
+
+/// With `SqlStore` (feature `sqlite`), the same flows over HTTP keep their
+/// accounts, addresses and sessions in the database file: after the store
+/// is closed and a new server opens the file again, the confirmed address,
+/// the password and the earlier session are still there.
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_and_sessions_outlive_a_restart_in_sqlite() {
+    use signals_auth::sql::SqlStore;
+
+    let file = stores::SqliteFile::new();
+    let store = SqlStore::connect(&file.url).await.unwrap();
+    let first = serve_accounts(Accounts::new(store, MemoryMailer::new(), Settings::new())).await;
+    let signup = first
+        .post(
+            "web-sqlite",
+            "/accounts/signup/",
+            None,
+            &[("email", "eve@example.com"), ("password", "pw")],
+        )
+        .await;
+    assert_eq!(signup.status, StatusCode::SEE_OTHER, "{}", signup.body);
+    let old_session = signup.cookie_value("sessionid").unwrap();
+    let key = first
+        .accounts
+        .mailer()
+        .last_key_for("eve@example.com")
+        .unwrap();
+    let confirm = first
+        .post(
+            "web-sqlite",
+            &format!("/accounts/confirm-email/{}/", key.expose_str()),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    first.accounts.store().close().await;
+
+    let store = SqlStore::connect(&file.url).await.unwrap();
+    let second = serve_accounts(Accounts::new(store, MemoryMailer::new(), Settings::new())).await;
+    let profile = second
+        .get(
+            "web-sqlite",
+            "/accounts/profile/",
+            Some(&session(&old_session)),
+        )
+        .await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert!(profile.body.contains("eve@example.com primary verified"));
+    let login = second
+        .post(
+            "web-sqlite",
+            "/accounts/login/",
+            None,
+            &[("login", "eve@example.com"), ("password", "pw")],
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+    assert_eq!(second.accounts.store().session_count().await.unwrap(), 2);
+    let logout = second
+        .post(
+            "web-sqlite",
+            "/accounts/logout/",
+            Some(&session(&old_session)),
+            &[],
+        )
+        .await;
+    assert_eq!(logout.status, StatusCode::SEE_OTHER);
+    assert_eq!(second.accounts.store().session_count().await.unwrap(), 1);
+    let gone = second
+        .get(
+            "web-sqlite",
+            "/accounts/profile/",
+            Some(&session(&old_session)),
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
+    seen("web-sqlite");
 }
