@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::handler::NoFilter;
 use crate::registry::Key;
 
 /// Implemented by every signal's registry, so that a [`Connection`] can
@@ -11,6 +12,26 @@ use crate::registry::Key;
 pub(crate) trait Disconnect: Sync {
     /// Removes the receiver at `key`; false if it was not connected.
     fn disconnect(&'static self, key: Key) -> bool;
+}
+
+/// Where a run-time receiver is registered: what a weak receiver needs to
+/// disconnect itself. Not public API.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct Registration {
+    registry: &'static dyn Disconnect,
+    key: Key,
+}
+
+impl Registration {
+    pub(crate) fn new(registry: &'static dyn Disconnect, key: Key) -> Self {
+        Registration { registry, key }
+    }
+
+    /// Removes the receiver; nothing if it is no longer connected.
+    pub(crate) fn disconnect(&self) {
+        self.registry.disconnect(self.key);
+    }
 }
 
 /// A run-time receiver's registration. Dropping it disconnects the receiver;
@@ -32,6 +53,35 @@ impl Connection {
             registry: Some(registry),
             key,
         }
+    }
+
+    /// What a connect returns when it added nothing: a receiver with the same
+    /// [`key`](ConnectOptions::key) is connected.
+    pub(crate) fn refused(key: Key) -> Self {
+        Connection {
+            registry: None,
+            key,
+        }
+    }
+
+    /// True if this connect added its receiver, until it is disconnected;
+    /// false if it added nothing because a receiver with the same
+    /// [`key`](ConnectOptions::key) was connected (Django's `dispatch_uid`).
+    ///
+    /// ```
+    /// use signals_core::{signal, ConnectOptions};
+    ///
+    /// #[signal]
+    /// pub struct Saved { pub id: u64 }
+    ///
+    /// let first = Saved::connect_with(ConnectOptions::new().key("search-index"), |_: &Saved| {});
+    /// let again = Saved::connect_with(ConnectOptions::new().key("search-index"), |_: &Saved| {});
+    /// assert!(first.is_connected());
+    /// assert!(!again.is_connected());
+    /// assert_eq!(Saved::receivers().len(), 1);
+    /// ```
+    pub fn is_connected(&self) -> bool {
+        self.registry.is_some()
     }
 
     /// Disconnects the receiver now. It is safe to call from inside any
@@ -65,25 +115,56 @@ impl fmt::Debug for Connection {
     }
 }
 
-/// Options of a run-time receiver: its order and its name.
+/// Options of a run-time receiver: order, name, key and filter, for every
+/// connect form (`connect_with`, `connect_async_with`, `connect_weak_with`).
 ///
 /// ```
-/// use signals_core::ConnectOptions;
-/// let options = ConnectOptions::new().order(-10).name("audit");
+/// use signals_core::{signal, ConnectOptions};
+///
+/// #[signal]
+/// pub struct Saved<'a> { pub table: &'a str, pub id: u64 }
+///
+/// let options = ConnectOptions::new()
+///     .order(-10)                                     // before order 0
+///     .name("search.reindex")                         // in reports and `receivers()`
+///     .key("search.reindex")                          // connected once (Django's dispatch_uid)
+///     .filter(|saved: &Saved| saved.table == "post"); // Django's sender=
 /// assert_eq!(options.get_order(), -10);
+/// let connection = Saved::connect_with(options, |saved: &Saved| println!("reindex {}", saved.id));
+/// assert!(connection.is_connected());
+/// Saved { table: "post", id: 1 }.send().unwrap(); // runs
+/// Saved { table: "user", id: 2 }.send().unwrap(); // filtered out
 /// ```
-#[derive(Clone, Debug, Default)]
-pub struct ConnectOptions {
+///
+/// A filter's parameter needs its type written out (`|saved: &Saved|`):
+/// the options do not know the signal until they are handed to a connect.
+#[derive(Clone)]
+pub struct ConnectOptions<P = NoFilter> {
     pub(crate) order: i32,
     pub(crate) name: Option<Cow<'static, str>>,
+    pub(crate) key: Option<Cow<'static, str>>,
+    pub(crate) filter: P,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            order: 0,
+            name: None,
+            key: None,
+            filter: NoFilter,
+        }
+    }
 }
 
 impl ConnectOptions {
-    /// Order 0, named after the closure's type.
+    /// Order 0, named after the `connect` call, no key, no filter.
     pub fn new() -> Self {
         ConnectOptions::default()
     }
+}
 
+impl<P> ConnectOptions<P> {
     /// Lower orders run first; among equal orders, static receivers run
     /// before run-time ones, and run-time ones in connect order.
     pub fn order(mut self, order: i32) -> Self {
@@ -97,8 +178,62 @@ impl ConnectOptions {
         self
     }
 
+    /// Django's `dispatch_uid`: while a receiver connected with this key is
+    /// connected to the signal, a connect with the same key adds nothing and
+    /// returns a [`Connection`] whose
+    /// [`is_connected`](Connection::is_connected) is false. Keys are per
+    /// signal; the check and the add are one atomic step, so setup code run
+    /// by several threads at once connects one receiver.
+    pub fn key(mut self, key: impl Into<Cow<'static, str>>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Runs the receiver only for the sends `filter` accepts (Django's
+    /// `sender=`, Spring's `condition`). Write the parameter's type:
+    /// `.filter(|event: &MySignal| event.id == 7)`. Setting a filter again
+    /// replaces the first.
+    pub fn filter<Q>(self, filter: Q) -> ConnectOptions<Q> {
+        ConnectOptions {
+            order: self.order,
+            name: self.name,
+            key: self.key,
+            filter,
+        }
+    }
+
     /// The order set so far.
     pub fn get_order(&self) -> i32 {
         self.order
+    }
+
+    /// The key set so far.
+    pub fn get_key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
+    /// The filter apart from the rest, which the registry keeps.
+    pub(crate) fn split(self) -> (ConnectOptions, P) {
+        let options = ConnectOptions {
+            order: self.order,
+            name: self.name,
+            key: self.key,
+            filter: NoFilter,
+        };
+        (options, self.filter)
+    }
+}
+
+impl<P> fmt::Debug for ConnectOptions<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("order", &self.order)
+            .field("name", &self.name)
+            .field("key", &self.key)
+            .field(
+                "filtered",
+                &(std::any::type_name::<P>() != std::any::type_name::<NoFilter>()),
+            )
+            .finish()
     }
 }

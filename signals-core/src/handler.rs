@@ -8,14 +8,16 @@
 //! again, in the user's crate; these impls are checked once, here.
 
 use std::future::Future;
+use std::sync::{Arc, OnceLock, Weak};
 
+use crate::connection::Registration;
 use crate::outcome::IntoOutcome;
 use crate::step::Step;
 
 /// A run-time receiver of signal `S`. The run-time handler type of a signal
 /// is `dyn for<'l> Call<Sig<'l>> + Send + Sync`. Not public API.
 #[doc(hidden)]
-pub trait Call<S: ?Sized>: Send + Sync {
+pub trait Call<S: ?Sized>: Liveness + Send + Sync {
     /// Runs the receiver for one send.
     fn call<'b>(&self, signal: &'b S) -> Step<'b>;
 
@@ -23,6 +25,58 @@ pub trait Call<S: ?Sized>: Send + Sync {
     /// shows it.
     fn is_filtered(&self) -> bool {
         false
+    }
+}
+
+/// What a receiver that can go away on its own (a weak one) needs: whether
+/// it is still alive, and where it is registered, so that it can disconnect
+/// itself. The same for every signal. Not public API.
+#[doc(hidden)]
+pub trait Liveness {
+    /// False once the receiver can no longer run (its weak target is gone).
+    #[inline(always)]
+    fn is_live(&self) -> bool {
+        true
+    }
+
+    /// Told once, before it is published, where the receiver is registered.
+    #[inline(always)]
+    fn bind(&self, _registration: Registration) {}
+}
+
+/// A filter of run-time receivers of `S`: a closure `Fn(&S) -> bool`, or
+/// [`NoFilter`]. Set with [`ConnectOptions::filter`](crate::ConnectOptions::filter).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a filter of `{S}`",
+    label = "expected a closure `|event: &{S}| -> bool`",
+    note = "a filter takes a reference to the signal and returns `bool`; write the parameter's type: `.filter(|event: &MySignal| ...)`"
+)]
+pub trait Filter<S: ?Sized>: Send + Sync {
+    /// Whether the receiver runs for this send.
+    fn accepts(&self, signal: &S) -> bool;
+
+    /// False for [`NoFilter`]: introspection shows filtered receivers.
+    #[doc(hidden)]
+    const FILTERS: bool = true;
+}
+
+/// The filter of options that set none: every send is accepted.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoFilter;
+
+impl<S: ?Sized> Filter<S> for NoFilter {
+    #[inline(always)]
+    fn accepts(&self, _signal: &S) -> bool {
+        true
+    }
+
+    const FILTERS: bool = false;
+}
+
+impl<S: ?Sized, P: Fn(&S) -> bool + Send + Sync> Filter<S> for P {
+    #[inline(always)]
+    fn accepts(&self, signal: &S) -> bool {
+        self(signal)
     }
 }
 
@@ -40,6 +94,8 @@ impl<F> Plain<F> {
     }
 }
 
+impl<F> Liveness for Plain<F> {}
+
 impl<S: ?Sized, F, R> Call<S> for Plain<F>
 where
     F: Fn(&S) -> R + Send + Sync,
@@ -51,33 +107,41 @@ where
     }
 }
 
-/// A closure that runs only for the sends `filter` accepts:
-/// `S::connect_filtered`.
+/// A receiver `C` that runs only for the sends `filter` accepts (with
+/// [`NoFilter`], for every send, at no cost): every `connect*` form.
 #[doc(hidden)]
-pub struct Filtered<P, F> {
+pub struct Filtered<P, C> {
     filter: P,
-    receiver: Plain<F>,
+    receiver: C,
 }
 
-impl<P, F> Filtered<P, F> {
+impl<P, C> Filtered<P, C> {
     #[inline]
-    pub fn new(filter: P, receiver: F) -> Self {
-        Filtered {
-            filter,
-            receiver: Plain::new(receiver),
-        }
+    pub fn new(filter: P, receiver: C) -> Self {
+        Filtered { filter, receiver }
     }
 }
 
-impl<S: ?Sized, P, F, R> Call<S> for Filtered<P, F>
+impl<P, C: Liveness> Liveness for Filtered<P, C> {
+    #[inline(always)]
+    fn is_live(&self) -> bool {
+        self.receiver.is_live()
+    }
+
+    fn bind(&self, registration: Registration) {
+        self.receiver.bind(registration);
+    }
+}
+
+impl<S: ?Sized, P, C> Call<S> for Filtered<P, C>
 where
-    P: Fn(&S) -> bool + Send + Sync,
-    F: Fn(&S) -> R + Send + Sync,
-    R: IntoOutcome,
+    P: Filter<S>,
+    C: Call<S>,
 {
     #[inline]
     fn call<'b>(&self, signal: &'b S) -> Step<'b> {
-        if (self.filter)(signal) {
+        // A receiver that is gone runs anyway: it disconnects itself.
+        if self.filter.accepts(signal) || !self.receiver.is_live() {
             self.receiver.call(signal)
         } else {
             Step::skipped()
@@ -85,12 +149,39 @@ where
     }
 
     fn is_filtered(&self) -> bool {
-        true
+        P::FILTERS
     }
 }
 
-/// A closure returning a `Send + 'static` future: `S::connect_async`,
-/// `S::connect_async_with`.
+/// An async receiver: a closure returning a `Send` future, which may borrow
+/// the signal (an `async |event: &Sig| ...` closure does). Named in the
+/// bounds of `S::connect_async`.
+///
+/// Implemented for every `Fn(&S) -> Fut` whose future is `Send`, lives as
+/// long as the borrow of the signal, and resolves to `()` or
+/// `Result<(), E>`.
+#[diagnostic::on_unimplemented(
+    message = "this closure is not an async receiver of `{S}`",
+    label = "its future must be `Send` and resolve to `()` or `Result<(), E>`",
+    note = "if the future holds something that is not `Send` (an `Rc`, a `RefCell` borrow, a signal with such fields), copy what you need from the signal first, then return `async move {{ ... }}`: `|event: &MySignal| {{ let id = event.id; async move {{ use_it(id).await }} }}`"
+)]
+pub trait AsyncReceiver<'b, S: ?Sized + 'b>:
+    Fn(&'b S) -> <Self as AsyncReceiver<'b, S>>::Future
+{
+    /// The receiver's future.
+    type Future: Future<Output: IntoOutcome> + Send + 'b;
+}
+
+impl<'b, S: ?Sized + 'b, F, Fut> AsyncReceiver<'b, S> for F
+where
+    F: Fn(&'b S) -> Fut,
+    Fut: Future<Output: IntoOutcome> + Send + 'b,
+{
+    type Future = Fut;
+}
+
+/// A closure returning a `Send` future, which may borrow the signal:
+/// `S::connect_async` of a signal without lifetimes.
 #[doc(hidden)]
 pub struct Async<F> {
     receiver: F,
@@ -103,7 +194,35 @@ impl<F> Async<F> {
     }
 }
 
-impl<S: ?Sized, F, Fut> Call<S> for Async<F>
+impl<F> Liveness for Async<F> {}
+
+impl<S: ?Sized, F> Call<S> for Async<F>
+where
+    F: for<'b> AsyncReceiver<'b, S> + Send + Sync,
+{
+    fn call<'b>(&self, signal: &'b S) -> Step<'b> {
+        let future = (self.receiver)(signal);
+        Step::pending(async move { future.await.into_outcome() })
+    }
+}
+
+/// A closure returning a `Send + 'static` future: `S::connect_async` of a
+/// signal with lifetimes.
+#[doc(hidden)]
+pub struct AsyncStatic<F> {
+    receiver: F,
+}
+
+impl<F> AsyncStatic<F> {
+    #[inline]
+    pub fn new(receiver: F) -> Self {
+        AsyncStatic { receiver }
+    }
+}
+
+impl<F> Liveness for AsyncStatic<F> {}
+
+impl<S: ?Sized, F, Fut> Call<S> for AsyncStatic<F>
 where
     F: Fn(&S) -> Fut + Send + Sync,
     Fut: Future + Send + 'static,
@@ -112,6 +231,62 @@ where
     fn call<'b>(&self, signal: &'b S) -> Step<'b> {
         let future = (self.receiver)(signal);
         Step::pending(async move { future.await.into_outcome() })
+    }
+}
+
+/// A receiver that holds its target weakly: `S::connect_weak`. Once the
+/// target's last `Arc` is dropped, the next send does not call it and it
+/// disconnects itself.
+#[doc(hidden)]
+pub struct Weakly<T, F> {
+    target: Weak<T>,
+    receiver: F,
+    registration: OnceLock<Registration>,
+}
+
+impl<T, F> Weakly<T, F> {
+    #[inline]
+    pub fn new(target: &Arc<T>, receiver: F) -> Self {
+        Weakly {
+            target: Arc::downgrade(target),
+            receiver,
+            registration: OnceLock::new(),
+        }
+    }
+}
+
+impl<T, F> Liveness for Weakly<T, F> {
+    #[inline]
+    fn is_live(&self) -> bool {
+        self.target.strong_count() != 0
+    }
+
+    fn bind(&self, registration: Registration) {
+        // Bound once, by the registry, before any send can see it.
+        let _ = self.registration.set(registration);
+    }
+}
+
+impl<S: ?Sized, T, F, R> Call<S> for Weakly<T, F>
+where
+    T: Send + Sync,
+    F: Fn(&T, &S) -> R + Send + Sync,
+    R: IntoOutcome,
+{
+    #[inline]
+    fn call<'b>(&self, signal: &'b S) -> Step<'b> {
+        match self.target.upgrade() {
+            Some(target) => Step::done((self.receiver)(&target, signal).into_outcome()),
+            None => {
+                // Disconnecting takes the registry's writer lock, which no
+                // dispatch holds; this dispatch's snapshot keeps the closure
+                // alive until it ends (the registry's drop-after-unlock rule).
+                if let Some(registration) = self.registration.get() {
+                    registration.disconnect();
+                }
+                Step::skipped()
+            }
+        }
     }
 }
 
@@ -139,6 +314,9 @@ impl<F, T> Project<F, T> {
         std::sync::Arc::clone(&self.sink)
     }
 }
+
+#[cfg(feature = "testing")]
+impl<F, T> Liveness for Project<F, T> {}
 
 #[cfg(feature = "testing")]
 impl<S: ?Sized, F, T> Call<S> for Project<F, T>

@@ -89,6 +89,73 @@
 //! drop(named);
 //! ```
 //!
+//! [`ConnectOptions`] combine an order, a name, a key (Django's
+//! `dispatch_uid`: connected once while connected) and a filter (Django's
+//! `sender=`), with every connect form: `connect_with`, `connect_async_with`,
+//! `connect_weak_with`.
+//!
+//! ```
+//! use signals_core::{signal, ConnectOptions};
+//! use std::sync::{Arc, Mutex};
+//!
+//! #[signal]
+//! pub struct Saved<'a> { pub table: &'a str, pub id: u64 }
+//!
+//! /// Something that lives as long as the program wants it, not the signal.
+//! #[derive(Default)]
+//! struct SearchIndex { ids: Mutex<Vec<u64>> }
+//!
+//! let index = Arc::new(SearchIndex::default());
+//! let options = || ConnectOptions::new()
+//!     .key("search")
+//!     .order(10)
+//!     .filter(|saved: &Saved| saved.table == "post");
+//! // Weak: holds `index` weakly; gone once the last `Arc` of it is.
+//! let added = Saved::connect_weak_with(options(), &index, |index: &SearchIndex, saved: &Saved| {
+//!     index.ids.lock().unwrap().push(saved.id);
+//! });
+//! assert!(added);
+//! // Setup run twice connects once.
+//! assert!(!Saved::connect_weak_with(options(), &index, |_: &SearchIndex, _: &Saved| {}));
+//!
+//! Saved { table: "post", id: 1 }.send().unwrap();
+//! Saved { table: "user", id: 2 }.send().unwrap();
+//! assert_eq!(*index.ids.lock().unwrap(), [1]);
+//!
+//! drop(index);
+//! Saved { table: "post", id: 3 }.send().unwrap(); // not called, and removed
+//! assert!(!Saved::has_receivers());
+//! ```
+//!
+//! Async signals take async closures, whose future may borrow the signal,
+//! when the signal has no lifetimes and the closure captures nothing; a
+//! receiver with state copies what it needs, then returns `async move`:
+//!
+//! ```
+//! use signals_core::{signal, ConnectOptions};
+//! use std::sync::{Arc, Mutex};
+//!
+//! #[signal(async)]
+//! pub struct Fetched { pub url: String }
+//!
+//! let stateless = Fetched::connect_async(async |fetched: &Fetched| {
+//!     println!("fetched {}", fetched.url);
+//! });
+//! let log = Arc::new(Mutex::new(Vec::new()));
+//! let sink = Arc::clone(&log);
+//! let with_state = Fetched::connect_async_with(
+//!     ConnectOptions::new().name("log").filter(|f: &Fetched| f.url.starts_with("https")),
+//!     move |fetched: &Fetched| {
+//!         let (url, sink) = (fetched.url.clone(), Arc::clone(&sink));
+//!         async move { sink.lock().unwrap().push(url) }
+//!     },
+//! );
+//! Fetched { url: "https://a".into() }.send_blocking().unwrap();
+//! Fetched { url: "http://b".into() }.send_blocking().unwrap();
+//! assert_eq!(*log.lock().unwrap(), ["https://a"]);
+//! # drop((stateless, with_state));
+//! ```
+//!
 //! # Order
 //!
 //! Receivers run in ascending `order` (default 0). Among equal orders, static
@@ -240,6 +307,7 @@ pub mod __private;
 
 pub use catalog::{catalog, Catalog, CatalogEntry};
 pub use connection::{ConnectOptions, Connection};
+pub use handler::{AsyncReceiver, Filter, NoFilter};
 pub use outcome::{BoxError, Failure, IntoOutcome, Report, SendError};
 pub use receiver::{Kind, Location, ReceiverInfo};
 pub use signal::{AsyncSignal, Signal, SyncSignal};
@@ -282,8 +350,8 @@ pub use wiring::{Wiring, WiringError};
 /// [`SyncSignal`] or [`AsyncSignal`]); inherent methods, so that nothing
 /// needs importing: `send` and `send_robust` (or the async family),
 /// `has_receivers`, `receivers`, `connect`, `connect_with`,
-/// `connect_filtered` (and `connect_async`, `connect_async_with` on async
-/// signals); with the `testing` feature, `record`, `record_all_threads`,
+/// `connect_filtered`, `connect_weak`, `connect_weak_with` (and
+/// `connect_async`, `connect_async_with` on async signals); with the `testing` feature, `record`, `record_all_threads`,
 /// `mute`, `mute_all_threads`. It also registers the signal in
 /// [`catalog()`], with the first line of its docs and its fields.
 ///

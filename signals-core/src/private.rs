@@ -10,7 +10,9 @@ crate::linkme_targets! {
 pub use crate::connection::Connection;
 #[cfg(feature = "testing")]
 pub use crate::handler::Project;
-pub use crate::handler::{Async, Call, Filtered, Plain};
+pub use crate::handler::{
+    Async, AsyncReceiver, AsyncStatic, Call, Filter, Filtered, Plain, Weakly,
+};
 pub use crate::outcome::{BoxError, IntoOutcome};
 pub use crate::receiver::{Location, StaticReceiver};
 pub use crate::registry::{Collector, DynReceiver, Registry};
@@ -170,6 +172,13 @@ impl<S> SameSignal<S> for S {
 #[inline(always)]
 pub fn assert_async_signal<S: AsyncSignal>() {}
 
+/// The options' filter, apart from the rest: the generated `connect*`
+/// methods wrap the user's closure in it.
+#[inline]
+pub fn split_options<P>(options: ConnectOptions<P>) -> (ConnectOptions, P) {
+    options.split()
+}
+
 /// Connects a run-time receiver: the body of every generated `connect*`
 /// method, which wraps the user's closure in a [`Call`] type.
 ///
@@ -197,6 +206,7 @@ pub fn connect<S: Signal>(
         location,
         is_async,
         is_filtered,
+        options.key,
         handler,
     ))
 }

@@ -2,12 +2,15 @@
 
 use super::list::{List, ListCursor, Planned};
 use super::statics::{Meta, Statics};
+use crate::handler::Liveness;
 use crate::receiver::{Kind, ReceiverInfo};
 
 /// Every receiver's description, in call order: the static receivers, or
 /// the run-time list if one is connected. Only the walk is generic; the
 /// descriptions are built by code compiled once, not once per signal.
-pub(super) fn infos<H: Copy + 'static, D: ?Sized + 'static>(
+/// A weak receiver whose target is gone is left out: the next send
+/// disconnects it.
+pub(super) fn infos<H: Copy + 'static, D: ?Sized + Liveness + 'static>(
     statics: &Statics<H>,
     dynamic: Option<&List<Planned<H, D>>>,
 ) -> Vec<ReceiverInfo> {
@@ -19,7 +22,8 @@ pub(super) fn infos<H: Copy + 'static, D: ?Sized + 'static>(
     while let Some(planned) = cursor.next_item() {
         infos.push(match planned {
             Planned::Static(slot) => of_static(statics.meta_of(slot)),
-            Planned::Dynamic(entry) => of_dynamic(&entry.meta),
+            Planned::Dynamic(entry) if entry.handler.is_live() => of_dynamic(&entry.meta),
+            Planned::Dynamic(_) => continue,
         });
     }
     infos

@@ -29,13 +29,16 @@ mod list;
 mod snapshot;
 mod statics;
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use arc_swap::ArcSwapOption;
 
-use crate::connection::{Connection, Disconnect};
+use crate::connection::{Connection, Disconnect, Registration};
+use crate::handler::Liveness;
 use crate::receiver::{Location, ReceiverInfo};
 
 pub(crate) use list::dropped;
@@ -53,6 +56,8 @@ pub struct DynReceiver<D: ?Sized> {
     pub(crate) location: Location,
     pub(crate) is_async: bool,
     pub(crate) is_filtered: bool,
+    /// Django's `dispatch_uid`: connected at most once while connected.
+    pub(crate) uid: Option<Cow<'static, str>>,
     pub(crate) handler: Arc<D>,
 }
 
@@ -63,6 +68,7 @@ impl<D: ?Sized> DynReceiver<D> {
         location: Location,
         is_async: bool,
         is_filtered: bool,
+        uid: Option<Cow<'static, str>>,
         handler: Arc<D>,
     ) -> Self {
         DynReceiver {
@@ -71,6 +77,7 @@ impl<D: ?Sized> DynReceiver<D> {
             location,
             is_async,
             is_filtered,
+            uid,
             handler,
         }
     }
@@ -88,13 +95,36 @@ pub struct Registry<H: 'static, D: ?Sized + 'static> {
     dynamic: ArcSwapOption<Erased>,
     /// How many run-time receivers are connected.
     dynamic_len: AtomicUsize,
-    writer: Mutex<()>,
+    /// Serialises writers; holds the keys of the keyed receivers.
+    writer: Mutex<Uids>,
     next_id: AtomicU64,
     /// The run-time handler type, which only the erased list holds.
     run_time: PhantomData<fn(&D)>,
 }
 
-impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registry<H, D> {
+/// The keys (`ConnectOptions::key`) of the connected keyed receivers, both
+/// ways: a connect looks a key up, a disconnect the receiver's place.
+pub(crate) struct Uids {
+    by_uid: BTreeMap<Cow<'static, str>, Key>,
+    by_key: BTreeMap<Key, Cow<'static, str>>,
+}
+
+impl Uids {
+    const fn new() -> Self {
+        Uids {
+            by_uid: BTreeMap::new(),
+            by_key: BTreeMap::new(),
+        }
+    }
+
+    fn remove(&mut self, key: Key) {
+        if let Some(uid) = self.by_key.remove(&key) {
+            self.by_uid.remove(&uid);
+        }
+    }
+}
+
+impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'static> Registry<H, D> {
     /// `collect` adds the static receivers the backend (linkme or inventory)
     /// found; it is called once, on first use.
     pub const fn new(collect: fn(&mut Collector<H>)) -> Self {
@@ -103,7 +133,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
             statics: OnceLock::new(),
             dynamic: ArcSwapOption::const_empty(),
             dynamic_len: AtomicUsize::new(0),
-            writer: Mutex::new(()),
+            writer: Mutex::new(Uids::new()),
             next_id: AtomicU64::new(0),
             run_time: PhantomData,
         }
@@ -167,10 +197,13 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
         introspect::infos(self.statics(), dynamic.as_deref().map(Erased::get::<H, D>))
     }
 
-    /// Adds a run-time receiver after every receiver of lower or equal order.
+    /// Adds a run-time receiver after every receiver of lower or equal order,
+    /// unless it has a key that a connected receiver has.
     pub fn connect(&'static self, receiver: DynReceiver<D>) -> Connection {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let key = Key::of_run_time(receiver.order, id);
+        receiver.handler.bind(Registration::new(self, key));
+        let uid = receiver.uid;
         let entry = Planned::Dynamic(Arc::new(DynEntry {
             meta: DynMeta {
                 order: receiver.order,
@@ -182,7 +215,17 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
             handler: receiver.handler,
         }));
         let old = {
-            let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(uid) = uid {
+                if writer.by_uid.contains_key(&uid) {
+                    drop(writer);
+                    // The refused closure is dropped here, outside the lock.
+                    drop(entry);
+                    return Connection::refused(key);
+                }
+                writer.by_uid.insert(uid.clone(), key);
+                writer.by_key.insert(key, uid);
+            }
             let old = self.dynamic.load_full();
             let list = match old.as_deref() {
                 Some(old) => old.get::<H, D>().insert(key, entry),
@@ -208,12 +251,13 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Registr
     }
 }
 
-impl<H: Copy + Send + Sync + 'static, D: ?Sized + Send + Sync + 'static> Disconnect
+impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'static> Disconnect
     for Registry<H, D>
 {
     fn disconnect(&'static self, key: Key) -> bool {
         let old = {
-            let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            writer.remove(key);
             let old = self.dynamic.load_full();
             let Some(list) = old.as_deref() else {
                 return false;

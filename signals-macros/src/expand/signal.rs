@@ -57,6 +57,8 @@ struct Expansion<'a> {
     ty: TokenStream,
     /// `for<...>` over those lifetimes, or nothing.
     binder: TokenStream,
+    /// The re-bound lifetimes.
+    lifetimes: Vec<Lifetime>,
     /// The static handler type.
     handler: TokenStream,
     /// The run-time handler type.
@@ -94,6 +96,7 @@ impl<'a> Expansion<'a> {
             ident,
             ty,
             binder,
+            lifetimes,
             handler,
             dyn_handler,
         }
@@ -106,6 +109,44 @@ impl<'a> Expansion<'a> {
     fn fn_bound(&self, ret: TokenStream) -> TokenStream {
         let Expansion { binder, ty, .. } = self;
         quote_spanned!(self.ident.span()=> #binder ::core::ops::Fn(&#ty) -> #ret + ::core::marker::Send + ::core::marker::Sync + 'static)
+    }
+
+    /// The bound of the filter in a connect's options.
+    fn filter_bound(&self) -> TokenStream {
+        let Expansion { binder, ty, .. } = self;
+        let krate = &self.runtime.krate;
+        quote_spanned!(self.ident.span()=> #binder #krate::Filter<#ty> + 'static)
+    }
+
+    /// The type parameters and bounds of an async run-time receiver
+    /// `__F`. For a signal without lifetimes its future may borrow the
+    /// signal, so that `async |event: &Sig| ...` closures are accepted. With
+    /// lifetimes, the future must be `'static`: a bound higher-ranked over
+    /// both the signal's lifetimes and the borrow cannot be met on stable
+    /// Rust, so the docs show the "copy what you need, then `async move`"
+    /// pattern.
+    fn async_bound(&self) -> (TokenStream, TokenStream, TokenStream) {
+        let Expansion { lifetimes, ty, .. } = self;
+        let krate = &self.runtime.krate;
+        let private = &self.runtime.private;
+        if lifetimes.is_empty() {
+            let bounds = quote_spanned!(self.ident.span()=>
+                __F: for<'__signals_b> #krate::AsyncReceiver<'__signals_b, #ty> + ::core::marker::Send + ::core::marker::Sync + 'static,
+            );
+            (quote!(__F), bounds, quote!(#private::Async))
+        } else {
+            let bound = self.fn_bound(quote!(__Fut));
+            let bounds = quote_spanned!(self.ident.span()=>
+                __F: #bound,
+                __Fut: #private::Future<Output = __R> + ::core::marker::Send + 'static,
+                __R: #krate::IntoOutcome,
+            );
+            (
+                quote!(__F, __Fut, __R),
+                bounds,
+                quote!(#private::AsyncStatic),
+            )
+        }
     }
 
     /// The inventory backend's element type: a newtype, since inventory
@@ -415,7 +456,9 @@ impl<'a> Expansion<'a> {
 
     fn connect_methods(&self) -> TokenStream {
         let Runtime { krate, private } = &self.runtime;
+        let Expansion { binder, ty, .. } = self;
         let bound = self.fn_bound(quote!(__R));
+        let filter = self.filter_bound();
         quote_spanned! {self.ident.span()=>
             /// Connects a receiver at run time, at order 0. It stays connected
             /// until the returned [`Connection`](#krate::Connection) is dropped.
@@ -428,26 +471,71 @@ impl<'a> Expansion<'a> {
                 Self::connect_with(#krate::ConnectOptions::new(), receiver)
             }
 
-            /// Connects a receiver at run time with an order and a name.
+            /// Connects a receiver at run time with
+            /// [`ConnectOptions`](#krate::ConnectOptions): an order, a name, a
+            /// key, a filter.
             #[track_caller]
-            pub fn connect_with<__F, __R>(options: #krate::ConnectOptions, receiver: __F) -> #krate::Connection
+            pub fn connect_with<__P, __F, __R>(options: #krate::ConnectOptions<__P>, receiver: __F) -> #krate::Connection
             where
+                __P: #filter,
                 __F: #bound,
                 __R: #krate::IntoOutcome,
             {
                 let name = ::core::any::type_name::<__F>();
-                #private::connect::<Self>(options, name, false, #private::Arc::new(#private::Plain::new(receiver)))
+                let (options, filter) = #private::split_options(options);
+                let handler = #private::Filtered::new(filter, #private::Plain::new(receiver));
+                #private::connect::<Self>(options, name, false, #private::Arc::new(handler))
+            }
+
+            /// Connects a receiver at run time that holds `target` weakly and
+            /// is called with it (Django's and Blinker's weak receivers).
+            /// Once the target's last `Arc` is dropped, the receiver is not
+            /// called again and is gone by the end of the next send.
+            #[track_caller]
+            pub fn connect_weak<__T, __F, __R>(target: &#private::Arc<__T>, receiver: __F)
+            where
+                __T: ::core::marker::Send + ::core::marker::Sync + 'static,
+                __F: #binder ::core::ops::Fn(&__T, &#ty) -> __R + ::core::marker::Send + ::core::marker::Sync + 'static,
+                __R: #krate::IntoOutcome,
+            {
+                let _added = Self::connect_weak_with(#krate::ConnectOptions::new(), target, receiver);
+            }
+
+            /// `connect_weak` with [`ConnectOptions`](#krate::ConnectOptions).
+            /// Returns false if it added nothing, because a receiver with the
+            /// same key is connected.
+            #[track_caller]
+            pub fn connect_weak_with<__P, __T, __F, __R>(
+                options: #krate::ConnectOptions<__P>,
+                target: &#private::Arc<__T>,
+                receiver: __F,
+            ) -> bool
+            where
+                __P: #filter,
+                __T: ::core::marker::Send + ::core::marker::Sync + 'static,
+                __F: #binder ::core::ops::Fn(&__T, &#ty) -> __R + ::core::marker::Send + ::core::marker::Sync + 'static,
+                __R: #krate::IntoOutcome,
+            {
+                let name = ::core::any::type_name::<__F>();
+                let (options, filter) = #private::split_options(options);
+                let handler = #private::Filtered::new(filter, #private::Weakly::new(target, receiver));
+                let connection = #private::connect::<Self>(options, name, false, #private::Arc::new(handler));
+                let added = connection.is_connected();
+                connection.forget();
+                added
             }
         }
     }
 
     fn connect_filtered(&self) -> TokenStream {
-        let Runtime { krate, private } = &self.runtime;
+        let krate = &self.runtime.krate;
         let filter_bound = self.fn_bound(quote!(bool));
         let bound = self.fn_bound(quote!(__R));
         quote_spanned! {self.ident.span()=>
             /// Connects a receiver at run time that runs only for the sends
             /// `filter` accepts (Django's `sender=`, Spring's `condition`).
+            /// Short for `connect_with(ConnectOptions::new().filter(filter), receiver)`,
+            /// which also takes an order, a name and a key.
             #[track_caller]
             pub fn connect_filtered<__P, __F, __R>(filter: __P, receiver: __F) -> #krate::Connection
             where
@@ -455,9 +543,7 @@ impl<'a> Expansion<'a> {
                 __F: #bound,
                 __R: #krate::IntoOutcome,
             {
-                let name = ::core::any::type_name::<__F>();
-                let handler = #private::Filtered::new(filter, receiver);
-                #private::connect::<Self>(#krate::ConnectOptions::new(), name, false, #private::Arc::new(handler))
+                Self::connect_with(#krate::ConnectOptions::new().filter(filter), receiver)
             }
         }
     }
@@ -467,32 +553,43 @@ impl<'a> Expansion<'a> {
             return TokenStream::new();
         }
         let Runtime { krate, private } = &self.runtime;
-        let bound = self.fn_bound(quote!(__Fut));
+        let (params, bounds, wrapper) = self.async_bound();
+        let filter = self.filter_bound();
+        let what = if self.lifetimes.is_empty() {
+            "an async closure that captures nothing (`async |event: &Sig| ...`, \
+             its future may borrow the signal) or a closure returning a `Send` future. \
+             A closure with state copies what it needs, then returns `async move { ... }`: \
+             `move |event: &Sig| { let id = event.id; let db = db.clone(); async move { db.touch(id).await } }`."
+        } else {
+            "a closure returning a `Send + 'static` future: this signal has lifetimes, so \
+             the future cannot borrow it. Copy what you need, then return `async move { ... }`: \
+             `|event: &Sig| { let id = event.id; async move { touch(id).await } }`."
+        };
         quote_spanned! {self.ident.span()=>
-            /// Connects an async receiver at run time: a closure that takes
-            /// what it needs from the signal and returns a `Send + 'static`
-            /// future. It stays connected until the returned
-            /// [`Connection`](#krate::Connection) is dropped.
+            /// Connects an async receiver at run time. It stays connected
+            /// until the returned [`Connection`](#krate::Connection) is
+            /// dropped. The receiver is
+            #[doc = #what]
             #[track_caller]
-            pub fn connect_async<__F, __Fut, __R>(receiver: __F) -> #krate::Connection
+            pub fn connect_async<#params>(receiver: __F) -> #krate::Connection
             where
-                __F: #bound,
-                __Fut: #private::Future<Output = __R> + ::core::marker::Send + 'static,
-                __R: #krate::IntoOutcome,
+                #bounds
             {
                 Self::connect_async_with(#krate::ConnectOptions::new(), receiver)
             }
 
-            /// Connects an async receiver at run time with an order and a name.
+            /// Connects an async receiver at run time with
+            /// [`ConnectOptions`](#krate::ConnectOptions): an order, a name, a
+            /// key, a filter.
             #[track_caller]
-            pub fn connect_async_with<__F, __Fut, __R>(options: #krate::ConnectOptions, receiver: __F) -> #krate::Connection
+            pub fn connect_async_with<__P, #params>(options: #krate::ConnectOptions<__P>, receiver: __F) -> #krate::Connection
             where
-                __F: #bound,
-                __Fut: #private::Future<Output = __R> + ::core::marker::Send + 'static,
-                __R: #krate::IntoOutcome,
+                __P: #filter,
+                #bounds
             {
                 let name = ::core::any::type_name::<__F>();
-                let handler = #private::Async::new(receiver);
+                let (options, filter) = #private::split_options(options);
+                let handler = #private::Filtered::new(filter, #wrapper::new(receiver));
                 #private::connect::<Self>(options, name, true, #private::Arc::new(handler))
             }
         }
