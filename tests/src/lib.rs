@@ -2,6 +2,12 @@
 //! gathers the helper crates they use, and the watchdog of the tests that
 //! could hang.
 
+/// The README's examples ("Coming from Django" among them), run as
+/// doctests: `cargo test -p signals-tests --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 use std::panic::resume_unwind;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
