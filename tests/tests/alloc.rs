@@ -7,7 +7,9 @@
 //! first send (see `other_threads_allocate_nothing_after_their_first_send`
 //! for why the first one there is not counted). As a sanity check of the
 //! counter, a failing or panicking receiver does allocate. Nor do sends over
-//! 2,000 connected closures, whose list spans many nodes.
+//! 2,000 connected closures, whose list spans many nodes. Nor do sends to a
+//! weak receiver whose target lives and to a keyed, filtered one (declining
+//! or accepting).
 
 use signals_core::{receiver, signal, ConnectOptions};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -319,4 +321,45 @@ fn sends_over_thousands_of_run_time_receivers_allocate_nothing() {
     assert_eq!(sends, 0, "allocations in 200 sends over 2,000 receivers");
     assert_eq!(calls.load(Ordering::Relaxed), 202 * 2_000);
     drop(connections);
+}
+
+#[signal]
+pub struct Optioned {
+    pub value: u64,
+}
+
+/// A weak receiver's target.
+struct Target(AtomicUsize);
+
+#[test]
+fn weak_keyed_and_filtered_receivers_allocate_nothing_per_send() {
+    let target = Arc::new(Target(AtomicUsize::new(0)));
+    Optioned::connect_weak(&target, |target: &Target, signal: &Optioned| {
+        target.0.fetch_add(signal.value as usize, Ordering::Relaxed);
+    });
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let keyed = Optioned::connect_with(
+        ConnectOptions::new()
+            .key("keyed")
+            .filter(|signal: &Optioned| signal.value % 2 == 1),
+        move |_: &Optioned| {
+            counted.fetch_add(1, Ordering::Relaxed);
+        },
+    );
+    Optioned { value: 1 }.send().unwrap();
+    assert!(Optioned { value: 1 }.send_robust().is_ok());
+    let allocations = allocations_in(|| {
+        for value in 0..10_000 {
+            Optioned { value }.send().unwrap();
+            assert!(Optioned { value }.send_robust().is_ok());
+        }
+    });
+    assert_eq!(allocations, 0);
+    assert_eq!(calls.load(Ordering::Relaxed), 2 + 10_000);
+    assert_eq!(
+        target.0.load(Ordering::Relaxed),
+        2 + 2 * (0..10_000).sum::<usize>()
+    );
+    drop(keyed);
 }

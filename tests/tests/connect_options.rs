@@ -163,6 +163,68 @@ fn a_weak_target_dropped_during_a_dispatch_is_skipped_by_the_rest_of_it() {
 }
 
 #[signal]
+pub struct WeakPrunedDrops {}
+
+#[signal]
+pub struct Other {}
+
+#[test]
+fn a_pruned_weak_receiver_whose_closure_disconnects_another_does_not_deadlock() {
+    signals_tests::within_deadline(|| {
+        let other = Other::connect(|_: &Other| {});
+        let target = Arc::new(Window::default());
+        // The closure owns the other signal's connection, and one of this
+        // signal's: dropping it disconnects both, after the pruning send.
+        let own = WeakPrunedDrops::connect(|_: &WeakPrunedDrops| {});
+        let owned = Mutex::new(Some((other, own)));
+        WeakPrunedDrops::connect_weak(&target, move |_: &Window, _: &WeakPrunedDrops| {
+            let _ = owned.lock().unwrap().is_some();
+        });
+        assert_eq!(WeakPrunedDrops::receivers().len(), 2);
+        drop(target);
+        WeakPrunedDrops {}.send().unwrap();
+        assert!(!WeakPrunedDrops::has_receivers());
+        assert!(!Other::has_receivers());
+    });
+}
+
+#[signal]
+pub struct WeakRaced {
+    pub n: u32,
+}
+
+#[test]
+fn threads_sending_while_a_weak_target_goes_prune_it_once() {
+    signals_tests::within_deadline(|| {
+        for _round in 0..20 {
+            let target = Arc::new(Window::default());
+            WeakRaced::connect_weak(&target, |window: &Window, event: &WeakRaced| {
+                window.seen.lock().unwrap().push(event.n.to_string());
+            });
+            let barrier = Arc::new(Barrier::new(5));
+            let senders: Vec<_> = (0..4)
+                .map(|n| {
+                    let barrier = Arc::clone(&barrier);
+                    thread::spawn(move || {
+                        barrier.wait();
+                        for _ in 0..50 {
+                            WeakRaced { n }.send().unwrap();
+                        }
+                    })
+                })
+                .collect();
+            barrier.wait();
+            drop(target);
+            for sender in senders {
+                sender.join().unwrap();
+            }
+            WeakRaced { n: 9 }.send().unwrap();
+            assert!(!WeakRaced::has_receivers());
+        }
+    });
+}
+
+#[signal]
 pub struct WeakKeyed {
     pub n: u32,
 }
