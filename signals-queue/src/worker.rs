@@ -9,7 +9,7 @@ use signals_core::durable::{self, DurableReceiver};
 use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinSet};
 
-use crate::db::{self, with_pool, Claimed};
+use crate::db::{self, Claimed};
 use crate::{Error, Queue};
 
 /// How long a failed job waits before its next attempt: `base * 2^(n-1)`
@@ -174,13 +174,13 @@ impl Worker {
     /// running.
     pub async fn run_until_idle(self) -> Result<WorkerReport, Error> {
         let (_stop, stopped) = watch::channel(false);
-        let mut state = State::new(self)?;
+        let mut state = State::new(self).await?;
         state.idle_stops = true;
         state.run(stopped).await
     }
 
     async fn run(self, stopped: watch::Receiver<bool>) -> Result<WorkerReport, Error> {
-        State::new(self)?.run(stopped).await
+        State::new(self).await?.run(stopped).await
     }
 }
 
@@ -221,6 +221,59 @@ fn worker_id() -> String {
     )
 }
 
+/// Where a worker runs its own statements (claim, finish, fail, release,
+/// lease). On PostgreSQL, a connection of its own with
+/// `synchronous_commit = off`: the worker's bookkeeping commits without
+/// waiting for the disk. That keeps at-least-once delivery: a claim lost in
+/// a crash leaves the job waiting, a deletion lost leaves it to run again
+/// after its lease; only the enqueue, in the sender's transaction, must be
+/// durable, and it keeps the database's setting.
+enum Conn {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgConnection),
+}
+
+/// Runs `$body` with `$conn` bound to the worker's executor.
+macro_rules! with_conn {
+    ($conn:expr, $bound:ident => $body:expr) => {
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite($bound) => {
+                let $bound = &*$bound;
+                $body
+            }
+            #[cfg(feature = "postgres")]
+            Conn::Postgres($bound) => {
+                let $bound = &mut *$bound;
+                $body
+            }
+        }
+    };
+}
+
+impl Conn {
+    async fn open(db: &crate::db::Db) -> Result<Conn, Error> {
+        match db {
+            #[cfg(feature = "sqlite")]
+            crate::db::Db::Sqlite(pool) => Ok(Conn::Sqlite(pool.clone())),
+            #[cfg(feature = "postgres")]
+            crate::db::Db::Postgres(pool) => {
+                use sqlx::Connection;
+                let options = pool
+                    .connect_options()
+                    .as_ref()
+                    .clone()
+                    .options([("synchronous_commit", "off")]);
+                Ok(Conn::Postgres(
+                    sqlx::PgConnection::connect_with(&options).await?,
+                ))
+            }
+        }
+    }
+}
+
 /// How one attempt ended.
 enum Outcome {
     Succeeded,
@@ -239,6 +292,7 @@ struct Running {
 
 struct State {
     worker: Worker,
+    conn: Conn,
     sqlite: bool,
     claim: String,
     linked: HashMap<(&'static str, &'static str), &'static DurableReceiver>,
@@ -251,7 +305,7 @@ struct State {
 }
 
 impl State {
-    fn new(worker: Worker) -> Result<Self, Error> {
+    async fn new(worker: Worker) -> Result<Self, Error> {
         let receivers = durable::receivers();
         let sqlite = db::is_sqlite(worker.queue.db());
         let linked = receivers
@@ -259,6 +313,7 @@ impl State {
             .map(|r| ((r.signal_name(), r.name()), *r))
             .collect();
         Ok(State {
+            conn: Conn::open(worker.queue.db()).await?,
             claim: db::claim_statement(sqlite, receivers.len()),
             sqlite,
             worker,
@@ -298,8 +353,13 @@ impl State {
             }
             let free = self.worker.concurrency - self.running.len();
             let wanted = free.min(self.worker.batch);
+            // Claims of `batch` jobs stay batches: with jobs running, claim
+            // again once half a batch of places is free, not for every
+            // place that frees up (each claim is a round trip and a commit).
+            let worth_it = self.running.is_empty()
+                || wanted >= self.worker.batch.min(self.worker.concurrency).div_ceil(2);
             let mut claimed = 0;
-            if wanted > 0 && !self.receivers.is_empty() {
+            if wanted > 0 && worth_it && !self.receivers.is_empty() {
                 claimed = self.claim(wanted).await?;
             }
             if claimed == 0
@@ -320,14 +380,14 @@ impl State {
                     }
                 }
                 _ = heartbeat.tick() => self.extend_leases().await?,
-                () = tokio::time::sleep(self.worker.poll), if claimed < wanted || wanted == 0 => {}
+                () = tokio::time::sleep(self.worker.poll), if (claimed < wanted || wanted == 0) && worth_it => {}
                 _ = stopped.changed() => {}
             }
         }
     }
 
     /// Whether no job this worker could run is left.
-    async fn nothing_left(&self) -> Result<bool, Error> {
+    async fn nothing_left(&mut self) -> Result<bool, Error> {
         if self.receivers.is_empty() {
             return Ok(true);
         }
@@ -342,7 +402,7 @@ impl State {
             ),
         )
         .into_owned();
-        let left: i64 = with_pool!(self.worker.queue.db(), pool => {
+        let left: i64 = with_conn!(&mut self.conn, pool => {
             let mut query = sqlx::query_scalar::<_, i64>(&statement);
             for receiver in self.receivers {
                 query = query.bind(receiver.signal_name()).bind(receiver.name());
@@ -356,7 +416,7 @@ impl State {
     async fn claim(&mut self, wanted: usize) -> Result<usize, Error> {
         let now = db::now_ms();
         let lease_end = now + self.worker.lease.as_millis() as i64;
-        let jobs: Vec<Claimed> = with_pool!(self.worker.queue.db(), pool => {
+        let jobs: Vec<Claimed> = with_conn!(&mut self.conn, pool => {
             let mut query = sqlx::query(&self.claim)
                 .bind(self.worker.id.as_str())
                 .bind(lease_end)
@@ -480,7 +540,7 @@ impl State {
             ),
         )
         .into_owned();
-        with_pool!(self.worker.queue.db(), pool => {
+        with_conn!(&mut self.conn, pool => {
             let mut query = sqlx::query(&statement).bind(self.worker.id.as_str());
             for id in &ids {
                 query = query.bind(*id);
@@ -510,7 +570,7 @@ impl State {
             "UPDATE signals_jobs SET state = $1, run_at = $2, last_error = $3, locked_by = NULL \
              WHERE id = $4 AND locked_by = $5",
         );
-        with_pool!(self.worker.queue.db(), pool => {
+        with_conn!(&mut self.conn, pool => {
             sqlx::query(&statement)
                 .bind(if dead { 2i32 } else { 0i32 })
                 .bind(run_at)
@@ -535,7 +595,7 @@ impl State {
                 "UPDATE signals_jobs SET state = 0, run_at = $1, attempts = attempts - $2, \
                  locked_by = NULL WHERE id = $3 AND locked_by = $4",
             );
-            with_pool!(self.worker.queue.db(), pool => {
+            with_conn!(&mut self.conn, pool => {
                 sqlx::query(&statement)
                     .bind(db::now_ms())
                     .bind(undo)
@@ -558,7 +618,7 @@ impl State {
             self.sqlite,
             "UPDATE signals_jobs SET run_at = $1 WHERE locked_by = $2 AND state = 1",
         );
-        with_pool!(self.worker.queue.db(), pool => {
+        with_conn!(&mut self.conn, pool => {
             sqlx::query(&statement)
                 .bind(lease_end)
                 .bind(self.worker.id.as_str())
