@@ -363,10 +363,22 @@ pub use wiring::{Wiring, WiringError};
 /// # Rules
 ///
 /// Only braced structs; no type or const parameters (each signal is one
-/// concrete type). Define signals at module level, not inside a function.
-/// A module that defines a signal should not also glob-import (`use
-/// super::*`) another signal of the same name: the two names would be
-/// ambiguous for receivers.
+/// concrete type). Define signals at module level: the default name (module
+/// path and type name) of a signal inside a function body is not unique, as
+/// two functions may each define one of the same name; give such a signal
+/// (in a doctest, say) an explicit `name = "..."`. A module that defines a
+/// signal should not also
+/// glob-import (`use super::*`) another signal of the same name: the two
+/// names would be ambiguous for receivers.
+///
+/// The registry reachable from the signal's path takes the signal's name in
+/// its module's values and macros too (linkme finds a slice through one
+/// path, as a value and as a macro). So a signal cannot share its name with
+/// a function, constant, static or macro of its module, and it cannot be
+/// named after a value or macro of the prelude (`Some`, `None`, `Ok`,
+/// `Err`, `println`, `vec`, ...), which it would hide in its module: those
+/// names are a compile error that says so. `CamelCase` signal names, the
+/// convention for types, never meet this.
 #[doc(inline)]
 pub use signals_macros::signal;
 

@@ -135,43 +135,6 @@ pub fn send_robust_blocking<S: Signal>(signal: &S) -> Report {
 pub trait SyncSend {}
 impl<S: SyncSignal> SyncSend for &S {}
 
-/// Turns a receiver's return value into the dispatch's outcome; spanned on
-/// the receiver's return type so that a wrong type is reported there.
-#[inline(always)]
-pub fn into_outcome<R: IntoOutcome>(value: R) -> Result<(), BoxError> {
-    value.into_outcome()
-}
-
-/// Fails to compile, at the user's parameter type, when a receiver's
-/// parameter is not a reference to the signal it registers for. It hands the
-/// signal on typed as the parameter, so that the receiver's call type-checks
-/// even then: the user sees this one error, not a second "mismatched types".
-#[inline(always)]
-pub fn assert_param<S: Signal, P: SameSignal<S> + ?Sized>(signal: &S) -> &P {
-    P::cast(signal)
-}
-
-#[diagnostic::on_unimplemented(
-    message = "this receiver takes `&{Self}`, but it is registered for signal `{S}`",
-    label = "expected `&{S}` here",
-    note = "a receiver's only parameter is a reference to the signal named in `#[receiver(signal = ...)]`"
-)]
-pub trait SameSignal<S> {
-    fn cast(signal: &S) -> &Self;
-}
-
-impl<S> SameSignal<S> for S {
-    #[inline(always)]
-    fn cast(signal: &S) -> &S {
-        signal
-    }
-}
-
-/// Fails to compile, at the `async` keyword, when an async receiver is
-/// registered for a signal that is not `#[signal(async)]`.
-#[inline(always)]
-pub fn assert_async_signal<S: AsyncSignal>() {}
-
 /// The options' filter, apart from the rest: the generated `connect*`
 /// methods wrap the user's closure in it.
 #[inline]

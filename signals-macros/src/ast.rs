@@ -4,7 +4,7 @@
 //! that the generated code can point back at them.
 
 use proc_macro2::{Span, TokenStream};
-use quote::ToTokens;
+use quote::{quote, ToTokens};
 use syn::parse::{Parse, ParseStream};
 use syn::{
     Attribute, Error, Fields, FnArg, GenericParam, Generics, Ident, Item, ItemStruct, LitStr, Path,
@@ -31,6 +31,8 @@ pub(crate) struct Signal<'a> {
 pub(crate) struct Field<'a> {
     pub(crate) original: &'a syn::Field,
     pub(crate) ident: &'a Ident,
+    /// Its `#[cfg(...)]` attributes: the catalog lists the field under them.
+    pub(crate) cfgs: Vec<&'a Attribute>,
 }
 
 /// A `#[receiver]` function.
@@ -66,6 +68,8 @@ pub(crate) enum Output<'a> {
 /// to report, once, when the function is emitted as written, and it is no
 /// reason to say that this is not a function.
 pub(crate) struct ReceiverFn {
+    /// The attributes after this `#[receiver]`.
+    attrs: Vec<Attribute>,
     pub(crate) sig: Signature,
     /// The item exactly as the user wrote it.
     tokens: TokenStream,
@@ -74,14 +78,14 @@ pub(crate) struct ReceiverFn {
 impl Parse for ReceiverFn {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let tokens = input.fork().parse::<TokenStream>()?;
-        input.call(Attribute::parse_outer)?;
+        let attrs = input.call(Attribute::parse_outer)?;
         input.parse::<Visibility>()?;
         let sig: Signature = input.parse()?;
         let body: proc_macro2::Group = input.parse()?;
         if body.delimiter() != proc_macro2::Delimiter::Brace || !input.is_empty() {
             return Err(input.error("expected a function body"));
         }
-        Ok(ReceiverFn { sig, tokens })
+        Ok(ReceiverFn { attrs, sig, tokens })
     }
 }
 
@@ -118,6 +122,12 @@ impl<'a> Signal<'a> {
                 "#[signal] needs a braced struct: write `struct Name {}` for a signal without fields",
             )),
         }
+        if let Some(shadowed) = shadowed_prelude_name(&original.ident) {
+            errors.push(Error::new(
+                original.ident.span(),
+                format!("a signal cannot be named `{}`: its registration takes the same name among this module's values and macros, where it would hide the prelude's `{shadowed}`; rename the signal", original.ident),
+            ));
+        }
         reject_generics(
             &original.generics,
             &mut errors,
@@ -142,6 +152,11 @@ impl<'a> Signal<'a> {
                 Some(Field {
                     original: field,
                     ident: field.ident.as_ref()?,
+                    cfgs: field
+                        .attrs
+                        .iter()
+                        .filter(|attr| attr.path().is_ident("cfg"))
+                        .collect(),
                 })
             })
             .collect();
@@ -153,6 +168,57 @@ impl<'a> Signal<'a> {
             krate: args.krate,
             fields,
         })
+    }
+}
+
+/// What a signal named `ident` would hide in its module: the name of each
+/// value and macro of the standard prelude.
+fn shadowed_prelude_name(ident: &Ident) -> Option<String> {
+    const VALUES: &[&str] = &["Some", "None", "Ok", "Err"];
+    const MACROS: &[&str] = &[
+        "assert",
+        "assert_eq",
+        "assert_ne",
+        "cfg",
+        "column",
+        "compile_error",
+        "concat",
+        "dbg",
+        "debug_assert",
+        "debug_assert_eq",
+        "debug_assert_ne",
+        "env",
+        "eprint",
+        "eprintln",
+        "file",
+        "format",
+        "format_args",
+        "include",
+        "include_bytes",
+        "include_str",
+        "line",
+        "matches",
+        "module_path",
+        "option_env",
+        "panic",
+        "print",
+        "println",
+        "stringify",
+        "thread_local",
+        "todo",
+        "unimplemented",
+        "unreachable",
+        "vec",
+        "write",
+        "writeln",
+    ];
+    let name = crate::text::unraw(ident);
+    if VALUES.contains(&name.as_str()) {
+        Some(name)
+    } else if MACROS.contains(&name.as_str()) {
+        Some(format!("{name}!"))
+    } else {
+        None
     }
 }
 
@@ -212,6 +278,9 @@ impl<'a> Receiver<'a> {
             .as_ref()
             .map_or_else(|_| "Signal".to_string(), path_text);
         let param = check_params(sig, &signal_name, &mut errors);
+        if let Ok(signal) = &args.signal {
+            reject_second_registration(&original.attrs, signal, &mut errors);
+        }
         errors.finish()?;
         Ok(Receiver {
             original,
@@ -260,7 +329,13 @@ fn check_params<'a>(
                     &reference.elem,
                     "a receiver cannot be generic: it is registered for one signal, so write the signal's type",
                 )),
-                None => Ok(&*reference.elem),
+                None => match static_lifetime(reference) {
+                    Some(lifetime) => Err(Error::new_spanned(
+                        lifetime,
+                        format!("a receiver borrows the signal only while it is sent: write `&{signal_name}` (or `&{signal_name}<'_>`), without `'static`"),
+                    )),
+                    None => Ok(&*reference.elem),
+                },
             },
             other => Err(Error::new_spanned(
                 other,
@@ -288,6 +363,70 @@ impl<'a> Output<'a> {
                 _ if mentions_impl(ty.to_token_stream()) => Output::Opaque(ty),
                 _ => Output::Type(ty),
             },
+        }
+    }
+}
+
+/// The first `'static` in a reference type, if any.
+fn static_lifetime(reference: &syn::TypeReference) -> Option<TokenStream> {
+    if let Some(lifetime) = &reference.lifetime {
+        if lifetime.ident == "static" {
+            return Some(lifetime.to_token_stream());
+        }
+    }
+    find_static(reference.elem.to_token_stream())
+}
+
+fn find_static(tokens: TokenStream) -> Option<TokenStream> {
+    let mut quote = None;
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Group(group) => {
+                if let Some(found) = find_static(group.stream()) {
+                    return Some(found);
+                }
+            }
+            proc_macro2::TokenTree::Punct(punct) if punct.as_char() == '\'' => {
+                quote = Some(punct);
+                continue;
+            }
+            proc_macro2::TokenTree::Ident(ident) if ident == "static" => {
+                if let Some(quote) = quote {
+                    return Some(quote! {#quote #ident});
+                }
+            }
+            _ => {}
+        }
+        quote = None;
+    }
+    None
+}
+
+/// Reports a second `#[receiver]` for the same signal on this function: it
+/// would be called twice per send.
+fn reject_second_registration(attrs: &[Attribute], signal: &Path, errors: &mut Errors) {
+    let ours = signal.to_token_stream().to_string();
+    for attr in attrs {
+        let is_receiver = attr
+            .path()
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "receiver");
+        let syn::Meta::List(list) = &attr.meta else {
+            continue;
+        };
+        if !is_receiver {
+            continue;
+        }
+        let other = ReceiverArgs::parse(list.tokens.clone(), &mut Errors::default());
+        if other
+            .signal
+            .is_ok_and(|other| other.to_token_stream().to_string() == ours)
+        {
+            errors.push(Error::new_spanned(
+                attr,
+                format!("this function is already a receiver of `{}`: a second `#[receiver]` would call it twice per send", path_text(signal)),
+            ));
         }
     }
 }

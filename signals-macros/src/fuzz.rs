@@ -359,7 +359,9 @@ impl Macro {
     fn is_full_expansion(self, output: &TokenStream) -> bool {
         match self {
             Macro::Signal => contains_ident(output, &|ident| ident.starts_with("__SIGNALS_SLICE_")),
-            Macro::Receiver => contains_ident(output, &|ident| ident == "__signals_shim"),
+            Macro::Receiver => {
+                contains_ident(output, &|ident| ident.starts_with("__signals_shim_"))
+            }
         }
     }
 }

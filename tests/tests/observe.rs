@@ -435,3 +435,38 @@ fn the_link_hint_shows_only_where_it_is_likely_to_apply() {
         .expect("listed");
     assert!(quiet.trim_end().ends_with("\n  receivers: none"), "{quiet}");
 }
+
+/// Fields behind `#[cfg]`: the catalog lists those compiled in.
+mod configured {
+    use signals_core::{receiver, signal};
+
+    /// A signal whose fields depend on the configuration.
+    #[signal(name = "observe.configured")]
+    pub struct Configured {
+        pub always: u8,
+        #[cfg(any())]
+        pub never: String,
+        #[cfg(not(any()))]
+        pub present: u16,
+        #[cfg(not(test))]
+        pub outside_tests: bool,
+    }
+
+    #[receiver(signal = Configured)]
+    fn read(configured: &Configured) {
+        assert_eq!((configured.always, configured.present), (1, 2));
+    }
+}
+
+#[test]
+fn the_catalog_lists_only_the_fields_cfg_keeps() {
+    let catalog = catalog();
+    let entry = catalog.get("observe.configured").expect("linked");
+    assert_eq!(entry.fields(), [("always", "u8"), ("present", "u16")]);
+    configured::Configured {
+        always: 1,
+        present: 2,
+    }
+    .send()
+    .unwrap();
+}

@@ -204,3 +204,35 @@ fn a_panic_in_a_receiver_propagates_out_of_send_and_the_signal_still_works() {
     drop(dynamic);
     assert_eq!(Fragile::receivers().len(), 3);
 }
+
+/// A receiver may have any name, including the one the shim once had: the
+/// shim calls the receiver, not itself.
+mod shim_name {
+    use signals_core::{receiver, signal};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub(super) static CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    #[signal]
+    pub struct Named {}
+
+    #[receiver(signal = Named)]
+    fn __signals_shim(_: &Named) {
+        CALLS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[receiver(signal = Named)]
+    #[allow(non_snake_case)]
+    fn __SIGNALS_RECEIVER___signals_shim(_: &Named) {
+        CALLS.fetch_add(10, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_receiver_named_like_generated_code_is_called_once() {
+    shim_name::Named {}.send().unwrap();
+    assert_eq!(
+        shim_name::CALLS.load(std::sync::atomic::Ordering::SeqCst),
+        11
+    );
+}

@@ -3,11 +3,12 @@
 //! types at the user's tokens and calls it.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
 use super::{registered_name, Runtime};
 use crate::ast::{Output, Receiver};
+use crate::text::unraw;
 use crate::tokens::{elide, respan};
 
 pub(super) fn expand(receiver: &Receiver<'_>) -> TokenStream {
@@ -19,14 +20,17 @@ pub(super) fn expand(receiver: &Receiver<'_>) -> TokenStream {
     let shim = expansion.shim();
     let record = expansion.record();
     let registration = expansion.registration(&record);
+    let block = format_ident!("__signals_receiver_{}", unraw(expansion.ident));
     quote! {
         #function
 
         // `unsafe_code`: linkme places the record with `#[link_section]`,
         // which rustc counts as unsafe code, and the macro that does it is
         // the signal's, so local to the user's crate; the user wrote none.
-        #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code)]
-        const _: () = {
+        // Named, not `_`: on an associated function, by mistake, the error is
+        // then only that the function is not in scope.
+        #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code, dead_code)]
+        const #block: () = {
             #shim
             #registration
         };
@@ -43,6 +47,11 @@ fn local(name: &str, at: Span) -> Ident {
     Ident::new(name, Span::call_site().located_at(at))
 }
 
+/// The shim's name: longer than the function's, so never the same.
+fn shim_ident(function: &Ident) -> Ident {
+    format_ident!("__signals_shim_{}", unraw(function))
+}
+
 /// What every generated piece of one receiver shares.
 struct Expansion<'a> {
     receiver: &'a Receiver<'a>,
@@ -51,6 +60,8 @@ struct Expansion<'a> {
     /// The function's lifetime parameters: the user's types are named inside
     /// the shim, where they are not declared, so they become `'_`.
     lifetimes: Vec<String>,
+    /// The shim's name.
+    shim: Ident,
 }
 
 impl<'a> Expansion<'a> {
@@ -66,24 +77,32 @@ impl<'a> Expansion<'a> {
             runtime: Runtime::new(receiver.krate.as_ref()),
             ident: &sig.ident,
             lifetimes,
+            shim: shim_ident(&sig.ident),
         }
     }
 
-    /// The static handler: filters, casts the signal to the parameter's
-    /// type, calls the function and turns its result into a `Step`.
+    /// The static handler: checks that the path names a signal, filters,
+    /// hands the signal on typed as the parameter, calls the function and
+    /// turns its result into a `Step`. Its name contains the function's, so
+    /// it is never the function it calls.
     fn shim(&self) -> TokenStream {
-        let private = &self.runtime.private;
+        let Runtime { krate, private } = &self.runtime;
         let signal = &self.receiver.signal;
+        let shim = &self.shim;
         let event = local("__signals_event", Span::call_site());
-        let param_local = local("__signals_param", Span::call_site());
         let filter = self.filter();
-        let param_cast = self.param_cast();
+        let param = self.param();
         let call = self.call();
+        // `!` makes the conversion after the call unreachable.
+        let allow = matches!(self.receiver.output, Output::Never(_))
+            .then(|| quote!(#[allow(unreachable_code)]));
         quote! {
             #[inline]
-            fn __signals_shim<'__signals_b>(#event: &'__signals_b #signal) -> #private::Step<'__signals_b> {
+            #allow
+            fn #shim<'__signals_b>(#event: &'__signals_b #signal) -> #private::Step<'__signals_b> {
+                let _ = <#signal as #krate::Signal>::NAME;
                 #filter
-                let #param_local = #param_cast;
+                #param
                 #call
             }
         }
@@ -102,14 +121,16 @@ impl<'a> Expansion<'a> {
     }
 
     /// The signal, typed as the user's parameter: spanned at the parameter's
-    /// type, so that a different type is reported there.
-    fn param_cast(&self) -> TokenStream {
-        let private = &self.runtime.private;
-        let signal = &self.receiver.signal;
+    /// type, so that a different type is reported there, once (the call
+    /// below then type-checks).
+    fn param(&self) -> TokenStream {
         let span = self.receiver.param.span();
         let param = elide(self.receiver.param.to_token_stream(), &self.lifetimes);
         let event = local("__signals_event", span);
-        quote_spanned!(span=> #private::assert_param::<#signal, #param>(#event))
+        let param_local = local("__signals_param", Span::call_site());
+        // `&*`: a fresh borrow, so that a mismatch shows `&Ping`, not the
+        // shim's lifetime.
+        quote_spanned!(span=> let #param_local: &#param = &*#event;)
     }
 
     /// The call of the user's function, and its result as a `Step`. A
@@ -124,25 +145,25 @@ impl<'a> Expansion<'a> {
             .as_ref()
             .map_or_else(Span::call_site, |(span, _)| *span);
         let param = local("__signals_param", span);
-        let check = returned.and_then(|(_, check)| check);
+        let check = returned.map(|(_, check)| check);
         let asyncness = &self.receiver.original.sig.asyncness;
         let is_unit = matches!(self.receiver.output, Output::Unit);
         let Some(token) = asyncness else {
             if is_unit {
                 return quote!(#ident(#param); #private::Step::DONE);
             }
-            let outcome = quote_spanned!(span=> #private::into_outcome #check (#ident(#param)));
+            let outcome = quote_spanned!(span=> #check::into_outcome(#ident(#param)));
             return quote!(#private::Step::done(#outcome));
         };
         // The signal path is respanned too: rustc reports an unmet bound at
         // the type argument, and the mistake is the `async`, not the path.
         let signal_at_async = respan(self.receiver.signal.to_token_stream(), token.span);
-        let async_check =
-            quote_spanned!(token.span=> #private::assert_async_signal::<#signal_at_async>(););
+        let krate = &self.runtime.krate;
+        let async_check = quote_spanned!(token.span=> let _ = <#signal_at_async as #krate::AsyncSignal>::send_blocking;);
         let outcome = if is_unit {
             quote!(#ident(#param).await; ::core::result::Result::Ok(()))
         } else {
-            quote_spanned!(span=> #private::into_outcome #check (#ident(#param).await))
+            quote_spanned!(span=> #check::into_outcome(#ident(#param).await))
         };
         quote! {
             #async_check
@@ -232,20 +253,24 @@ impl<'a> Expansion<'a> {
     }
 
     /// For a function that returns a value: where its type is written, and
-    /// the type argument `into_outcome` is called with, which makes a wrong
-    /// type an error there. `impl Trait` cannot be named in a type argument:
-    /// the call still checks it, only less precisely; `!` cannot be named on
-    /// stable, and it coerces to `()`.
-    fn returned(&self) -> Option<(Span, Option<TokenStream>)> {
-        match self.receiver.output {
-            Output::Unit => None,
-            Output::Never(ty) => Some((ty.span(), Some(quote_spanned!(ty.span()=> ::<()>)))),
-            Output::Opaque(ty) => Some((ty.span(), None)),
-            Output::Type(ty) => {
-                let tokens = elide(ty.to_token_stream(), &self.lifetimes);
-                Some((ty.span(), Some(quote_spanned!(ty.span()=> ::<#tokens>))))
-            }
-        }
+    /// the `IntoOutcome` implementation that converts it, named with that
+    /// type, which makes a wrong type an error there. `impl Trait` cannot be
+    /// named: the call still checks it, only less precisely; `!` cannot be
+    /// named on stable, and it coerces to `()`.
+    fn returned(&self) -> Option<(Span, TokenStream)> {
+        let krate = &self.runtime.krate;
+        let (ty, named) = match self.receiver.output {
+            Output::Unit => return None,
+            Output::Never(ty) => (ty, Some(quote!(()))),
+            Output::Opaque(ty) => (ty, None),
+            Output::Type(ty) => (ty, Some(elide(ty.to_token_stream(), &self.lifetimes))),
+        };
+        let span = ty.span();
+        let check = match named {
+            Some(named) => quote_spanned!(span=> <#named as #krate::IntoOutcome>),
+            None => quote_spanned!(span=> #krate::IntoOutcome),
+        };
+        Some((span, check))
     }
 
     /// The receiver's `StaticReceiver` record.
@@ -256,6 +281,7 @@ impl<'a> Expansion<'a> {
         let location = self.runtime.location(self.ident);
         let is_async = self.receiver.original.sig.asyncness.is_some();
         let is_filtered = self.receiver.filter.is_some();
+        let shim = &self.shim;
         quote! {
             #private::StaticReceiver {
                 name: #name,
@@ -264,7 +290,7 @@ impl<'a> Expansion<'a> {
                 location: #location,
                 is_async: #is_async,
                 is_filtered: #is_filtered,
-                handler: __signals_shim,
+                handler: #shim,
             }
         }
     }
@@ -276,11 +302,14 @@ impl<'a> Expansion<'a> {
         let signal = &self.receiver.signal;
         let handler =
             quote!(for<'__signals_b> fn(&'__signals_b #signal) -> #private::Step<'__signals_b>);
+        // Named after the function too, so that the shim's call of the
+        // function cannot find the static instead.
+        let static_ident = format_ident!("__SIGNALS_RECEIVER_{}", unraw(self.ident));
         quote! {
             #private::if_linkme! {
                 #[#private::linkme::distributed_slice(#signal)]
                 #[linkme(crate = #private::linkme)]
-                static __SIGNALS_RECEIVER: #private::StaticReceiver<#handler> = #record;
+                static #static_ident: #private::StaticReceiver<#handler> = #record;
             }
 
             #private::if_inventory! {

@@ -175,27 +175,25 @@ impl<'a> Expansion<'a> {
 
     /// The linkme slice static receivers are linked into.
     fn slice(&self) -> TokenStream {
-        let Expansion {
-            slice,
-            handler,
-            ident,
-            ..
-        } = self;
+        let (slice, handler, ident) = (&self.slice, &self.handler, self.ident);
         let private = &self.runtime.private;
-        let vis = &self.signal.original.vis;
+        // Both are `pub` whatever the struct's visibility: a receiver that
+        // cannot see the struct then fails on the struct's privacy, in the
+        // user's words, rather than on the slice's.
         quote! {
             #private::if_linkme! {
                 #[#private::linkme::distributed_slice]
                 #[linkme(crate = #private::linkme)]
                 #[doc(hidden)]
-                #vis static #slice: [#private::StaticReceiver<#handler>];
+                #[allow(unreachable_pub, private_interfaces)]
+                pub static #slice: [#private::StaticReceiver<#handler>];
 
                 // `#[receiver(signal = path::Name)]` reaches the slice through the
                 // signal's own path: the struct is in the type namespace, this
                 // import brings the static (values) and linkme's macro (macros).
                 #[doc(hidden)]
-                #[allow(unused_imports)]
-                #vis use #slice as #ident;
+                #[allow(unused_imports, unreachable_pub)]
+                pub use #slice as #ident;
             }
         }
     }
@@ -282,12 +280,7 @@ impl<'a> Expansion<'a> {
     /// the backend. Loops rather than iterator adapters: this is compiled
     /// once per signal.
     fn collect_fn(&self) -> TokenStream {
-        let Expansion {
-            handler,
-            slice,
-            entry,
-            ..
-        } = self;
+        let (handler, slice, entry) = (&self.handler, &self.slice, &self.entry);
         let private = &self.runtime.private;
         quote! {
             #private::if_linkme! {
@@ -602,40 +595,38 @@ impl<'a> Expansion<'a> {
         let (impl_generics, ty_generics, where_clause) =
             self.signal.original.generics.split_for_impl();
         let bound = self.fn_bound(quote!(__T));
+        let recorder = |name: &str, doc: &str, all_threads: bool| {
+            let name = Ident::new(name, ident.span());
+            quote_spanned! {ident.span()=>
+                #[doc = #doc]
+                pub fn #name<__T, __F>(projection: __F) -> #krate::testing::Recording<__T>
+                where
+                    __T: ::core::marker::Send + 'static,
+                    __F: #bound,
+                {
+                    let handler = #private::Project::new(projection);
+                    let values = handler.sink();
+                    #krate::testing::__record::<Self, __T>(values, #private::Arc::new(handler), #all_threads)
+                }
+            }
+        };
+        let record = recorder(
+            "record",
+            " Records a projection of every send of this signal on the current\n thread while the returned recording lives (feature `testing`).",
+            false,
+        );
+        let record_all_threads = recorder(
+            "record_all_threads",
+            " Like `record`, for the sends of every thread.",
+            true,
+        );
         quote_spanned! {ident.span()=>
             #private::if_testing! {
                 // Generated helpers a test suite uses only some of.
                 #[allow(dead_code, single_use_lifetimes, unreachable_pub)]
                 impl #impl_generics #ident #ty_generics #where_clause {
-                    /// Records a projection of every send of this signal on the
-                    /// current thread while the returned recording lives
-                    /// (feature `testing`).
-                    pub fn record<__T, __F>(projection: __F) -> #krate::testing::Recording<__T>
-                    where
-                        __T: ::core::marker::Send + 'static,
-                        __F: #bound,
-                    {
-                        Self::__signals_record(projection, false)
-                    }
-
-                    /// Like `record`, for the sends of every thread.
-                    pub fn record_all_threads<__T, __F>(projection: __F) -> #krate::testing::Recording<__T>
-                    where
-                        __T: ::core::marker::Send + 'static,
-                        __F: #bound,
-                    {
-                        Self::__signals_record(projection, true)
-                    }
-
-                    fn __signals_record<__T, __F>(projection: __F, all_threads: bool) -> #krate::testing::Recording<__T>
-                    where
-                        __T: ::core::marker::Send + 'static,
-                        __F: #bound,
-                    {
-                        let handler = #private::Project::new(projection);
-                        let values = handler.sink();
-                        #krate::testing::__record::<Self, __T>(values, #private::Arc::new(handler), all_threads)
-                    }
+                    #record
+                    #record_all_threads
 
                     /// Mutes this signal's receivers on the current thread while
                     /// the returned guard lives (feature `testing`).
@@ -663,7 +654,8 @@ impl<'a> Expansion<'a> {
         let fields = self.signal.fields.iter().map(|field| {
             let name = unraw(field.ident);
             let ty = tidy(&quote::ToTokens::to_token_stream(&field.original.ty).to_string());
-            quote!((#name, #ty))
+            let cfgs = &field.cfgs;
+            quote!(#(#cfgs)* (#name, #ty))
         });
         let location = self.runtime.location(ident);
         let record = quote! {
