@@ -182,14 +182,13 @@ impl<'a> Expansion<'a> {
         let signal = &self.receiver.signal;
         let ident = self.ident;
         let event = local("__signals_event", Span::call_site());
-        let param_local = local("__signals_param", Span::call_site());
-        let param_cast = self.param_cast();
+        let param_let = self.param();
         let returned = self.returned();
         let span = returned
             .as_ref()
             .map_or_else(Span::call_site, |(span, _)| *span);
         let param = local("__signals_param", span);
-        let check = returned.and_then(|(_, check)| check);
+        let check = returned.map(|(_, check)| check);
         let awaited = self
             .receiver
             .original
@@ -199,7 +198,7 @@ impl<'a> Expansion<'a> {
         let outcome = if matches!(self.receiver.output, Output::Unit) {
             quote!(#ident(#param) #awaited; ::core::result::Result::Ok(()))
         } else {
-            quote_spanned!(span=> #private::into_outcome #check (#ident(#param) #awaited))
+            quote_spanned!(span=> #check::into_outcome(#ident(#param) #awaited))
         };
         let retries = match self.receiver.retries {
             Some(n) => quote!(#n),
@@ -209,6 +208,9 @@ impl<'a> Expansion<'a> {
         let location = self.runtime.location(ident);
         let is_async = self.receiver.original.sig.asyncness.is_some();
         let signal_at = respan(signal.to_token_stream(), durable);
+        // Named after the function, like the shim, so that it never is the
+        // function it calls.
+        let run = format_ident!("__signals_run_{}", unraw(ident));
         let decode =
             quote_spanned!(durable=> #private::decode_durable::<#signal_at>(__signals_payload));
         let record = quote! {
@@ -219,7 +221,7 @@ impl<'a> Expansion<'a> {
                 location: #location,
                 retries: #retries,
                 is_async: #is_async,
-                run: __signals_run,
+                run: #run,
             }
         };
         quote! {
@@ -228,13 +230,13 @@ impl<'a> Expansion<'a> {
             // `unsafe_code`: linkme places the record with `#[link_section]`.
             #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code)]
             const _: () = {
-                fn __signals_run(
+                fn #run(
                     __signals_payload: &[u8],
                 ) -> ::core::result::Result<#private::BoxFuture<'static>, #private::BoxError> {
                     let __signals_signal: #signal = #decode?;
                     ::core::result::Result::Ok(#private::Box::pin(async move {
                         let #event = &__signals_signal;
-                        let #param_local = #param_cast;
+                        #param_let
                         #outcome
                     }))
                 }
