@@ -610,6 +610,9 @@ impl<U: AuthUser> Transaction for MemoryTransaction<'_, U> {
         key: &Secret<String>,
         created: SystemTime,
     ) -> StoreResult<()> {
+        if key.is_empty() {
+            return Err(StoreError::new("a reset key without a key"));
+        }
         self.write(Op::InsertResetKey {
             key: key.clone(),
             user_id: user_id.to_owned(),
@@ -696,6 +699,9 @@ impl<U: AuthUser> Transaction for MemoryTransaction<'_, U> {
     }
 
     async fn insert_session(&mut self, key: &Secret<String>, user_id: &str) -> StoreResult<()> {
+        if key.is_empty() {
+            return Err(StoreError::new("a session without a key"));
+        }
         self.write(Op::InsertSession {
             key: key.clone(),
             user_id: user_id.to_owned(),

@@ -395,6 +395,16 @@ fn key_hash(key: &Secret<String>) -> String {
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// Refuses to store an empty key (a confirmation that went through serde
+/// without its key, say): every empty key would hash alike, so one such row
+/// would answer to any other empty key. `MemoryStore` refuses them too.
+fn refuse_empty(key: &Secret<String>, what: &str) -> StoreResult<()> {
+    if key.is_empty() {
+        return Err(StoreError::new(format!("a {what} without a key")));
+    }
+    Ok(())
+}
+
 /// Microseconds since the Unix epoch (negative before it).
 fn micros(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {
@@ -711,6 +721,7 @@ impl<U: AuthUser> Transaction for SqlTransaction<'_, U> {
     }
 
     async fn insert_confirmation(&mut self, confirmation: &EmailConfirmation) -> StoreResult<()> {
+        refuse_empty(&confirmation.key, "confirmation")?;
         let address = &confirmation.email_address;
         let id = user_key(&address.user_id).ok_or_else(|| unknown_user(&address.user_id))?;
         exec!(
@@ -769,6 +780,7 @@ impl<U: AuthUser> Transaction for SqlTransaction<'_, U> {
         key: &Secret<String>,
         created: SystemTime,
     ) -> StoreResult<()> {
+        refuse_empty(key, "reset key")?;
         let id = user_key(user_id).ok_or_else(|| unknown_user(user_id))?;
         exec!(
             self,
@@ -934,6 +946,7 @@ impl<U: AuthUser> Transaction for SqlTransaction<'_, U> {
     }
 
     async fn insert_session(&mut self, key: &Secret<String>, user_id: &str) -> StoreResult<()> {
+        refuse_empty(key, "session")?;
         let id = user_key(user_id).ok_or_else(|| unknown_user(user_id))?;
         exec!(
             self,

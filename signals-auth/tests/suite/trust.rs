@@ -661,6 +661,36 @@ async fn empty_and_malformed_keys_never_match() {
         .unwrap();
 }
 
+/// The store itself refuses an empty key (a confirmation saved back after a
+/// serde round trip has one), so no row can answer to another empty key.
+#[tokio::test]
+async fn the_store_refuses_empty_keys() {
+    let id = "empty-keys";
+    let accounts = accounts(settings(EmailVerification::Optional)).await;
+    let user = signed_up(&accounts, id, "kim@example.com").await;
+    let before = snapshot(&accounts).await;
+    let empty = Secret::new(String::new());
+    let mut tx = accounts.store().begin().await.unwrap();
+    let confirmation = signals_auth::EmailConfirmation {
+        email_address: signals_auth::EmailAddress::new(user.id(), "kim@example.com"),
+        created: std::time::SystemTime::now(),
+        sent: None,
+        key: empty.clone(),
+    };
+    let refused = tx.insert_confirmation(&confirmation).await;
+    assert!(refused.is_err(), "a confirmation with an empty key was stored");
+    let refused = tx
+        .insert_reset_key(&user.id(), &empty, std::time::SystemTime::now())
+        .await;
+    assert!(refused.is_err(), "an empty reset key was stored");
+    let refused = tx.insert_session(&empty, &user.id()).await;
+    assert!(refused.is_err(), "an empty session key was stored");
+    assert!(tx.take_confirmation(&empty).await.unwrap().is_none());
+    assert!(tx.session_user(&empty).await.unwrap().is_none());
+    tx.commit().await.unwrap();
+    assert_eq!(snapshot(&accounts).await, before);
+}
+
 /// The addresses of the issue, and more.
 fn hostile_addresses() -> Vec<String> {
     vec![
