@@ -103,7 +103,11 @@
 //! # Secrets and input
 //!
 //! Passwords are stored only as argon2id hashes with a random salt; an
-//! unknown login is answered as slowly as a wrong password. Confirmation,
+//! unknown login is answered as slowly as a wrong password. Each hash or
+//! verification costs tens of milliseconds of CPU, inline in the flow's
+//! future; with the `tokio` feature, on a multi-thread tokio runtime, it runs
+//! in `tokio::task::block_in_place`, so the executor keeps serving other
+//! tasks. A login verifies outside its transaction. Confirmation,
 //! reset and session keys are 256 bits from the operating system's random
 //! source ([`generate_key`]), compared in constant time (`subtle`); an empty
 //! or malformed key never matches ([`is_well_formed_key`]).

@@ -1,5 +1,12 @@
 //! Password hashing: argon2id with a fresh random salt, stored as a PHC
 //! string. The flows hash and verify; stores keep only the hash.
+//!
+//! Each hash or verification takes tens of milliseconds of CPU (more in a
+//! debug build). With the `tokio` feature, on a multi-thread tokio runtime,
+//! it runs in `tokio::task::block_in_place`: the worker thread hands its
+//! other tasks to another thread first, so the executor keeps serving them.
+//! Elsewhere (no feature, a current-thread runtime, another executor) it
+//! runs inline on the calling thread.
 
 use std::sync::OnceLock;
 
@@ -11,6 +18,10 @@ use crate::secret::Secret;
 /// Hashes a password with argon2id (the crate's default parameters, which
 /// follow OWASP's minimum: 19 MiB, two passes) and a random salt.
 pub(crate) fn hash(password: &Secret<String>) -> Secret<String> {
+    off_executor(|| hash_here(password))
+}
+
+fn hash_here(password: &Secret<String>) -> Secret<String> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes).expect("the operating system's random source failed");
     let salt = SaltString::encode_b64(&bytes).expect("16 bytes make a valid salt");
@@ -24,10 +35,14 @@ pub(crate) fn hash(password: &Secret<String>) -> Secret<String> {
 /// unusable password) a dummy hash is verified anyway and `false` comes
 /// back, so the answer takes as long either way.
 pub(crate) fn verify(password: &Secret<String>, hash: Option<&Secret<String>>) -> bool {
+    off_executor(|| verify_here(password, hash))
+}
+
+fn verify_here(password: &Secret<String>, hash: Option<&Secret<String>>) -> bool {
     static DUMMY: OnceLock<Secret<String>> = OnceLock::new();
     let (stored, real) = match hash {
         Some(hash) => (hash, true),
-        None => (DUMMY.get_or_init(|| self::hash(&Secret::from("-"))), false),
+        None => (DUMMY.get_or_init(|| hash_here(&Secret::from("-"))), false),
     };
     let Ok(parsed) = PasswordHash::new(stored.expose()) else {
         return false;
@@ -36,6 +51,17 @@ pub(crate) fn verify(password: &Secret<String>, hash: Option<&Secret<String>>) -
         .verify_password(password.expose().as_bytes(), &parsed)
         .is_ok();
     matches && real
+}
+
+/// Runs `work` where it does not hold up other tasks: see the module docs.
+fn off_executor<T>(work: impl FnOnce() -> T) -> T {
+    #[cfg(feature = "tokio")]
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+            return tokio::task::block_in_place(work);
+        }
+    }
+    work()
 }
 
 #[cfg(test)]
