@@ -694,7 +694,50 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         request: &RequestContext,
         credentials: Credentials,
     ) -> Result<LoginOutcome<S::User>, FlowError> {
-        in_unit!(self, |unit| self.login_in(&mut unit, request, credentials))
+        let verified = self.verify_login(&credentials).await?;
+        in_unit!(self, |unit| self.login_in(
+            &mut unit,
+            request,
+            credentials,
+            verified
+        ))
+    }
+
+    /// The stored hash the password matches, or `None`. The hash is read in
+    /// a transaction of its own and argon2 runs after it, so the tens of
+    /// milliseconds of a verification never hold the store (SQLite's single
+    /// writer, a PostgreSQL connection) for other requests.
+    async fn verify_login(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Option<Secret<String>>, FlowError> {
+        let mut unit = self.begin().await?;
+        let found = Self::login_user(&mut unit, &credentials.login).await;
+        let _ = unit.tx.rollback().await;
+        let (_, hash) = found?;
+        // Verified even without a user, so both failures take as long.
+        let matches = password::verify(&credentials.password, hash.as_ref());
+        Ok(hash.filter(|_| matches))
+    }
+
+    /// The user a login names (an address or a username) and its hash.
+    async fn login_user(
+        unit: &mut Unit<Tx<'_, S>>,
+        login: &str,
+    ) -> Result<(Option<Arc<S::User>>, Option<Secret<String>>), FlowError> {
+        let user = if login.contains('@') {
+            match unit.tx.email_address(&normalize_email(login)).await? {
+                Some(address) => unit.tx.user(&address.user_id).await?,
+                None => None,
+            }
+        } else {
+            unit.tx.user_by_username(login).await?
+        };
+        let hash = match &user {
+            Some(user) => unit.tx.password_hash(&user.id()).await?,
+            None => None,
+        };
+        Ok((user, hash))
     }
 
     async fn login_in(
@@ -702,24 +745,16 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         unit: &mut Unit<Tx<'_, S>>,
         request: &RequestContext,
         credentials: Credentials,
+        verified: Option<Secret<String>>,
     ) -> Result<LoginOutcome<S::User>, FlowError> {
         let typed_email = credentials
             .login
             .contains('@')
             .then(|| normalize_email(&credentials.login));
-        let user = match &typed_email {
-            Some(email) => match unit.tx.email_address(email).await? {
-                Some(address) => unit.tx.user(&address.user_id).await?,
-                None => None,
-            },
-            None => unit.tx.user_by_username(&credentials.login).await?,
-        };
-        let hash = match &user {
-            Some(user) => unit.tx.password_hash(&user.id()).await?,
-            None => None,
-        };
-        // Verified even without a user, so both failures take as long.
-        let matches = password::verify(&credentials.password, hash.as_ref());
+        let (user, hash) = Self::login_user(unit, &credentials.login).await?;
+        // The hash verified before this transaction must still be the
+        // user's: a password changed in between does not let the old in.
+        let matches = matches!((&verified, &hash), (Some(verified), Some(hash)) if verified == hash);
         let Some(user) = user.filter(|_| matches) else {
             return Err(FlowError::InvalidCredentials);
         };
