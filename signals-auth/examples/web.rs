@@ -17,6 +17,29 @@
 //!
 //! Mails go to the console, as Django's console e-mail backend does.
 //! `tests/web.rs` runs this router over real HTTP on localhost.
+//!
+//! # What this example does not do (a real site must)
+//!
+//! - **CSRF tokens.** The session cookie is `SameSite=Lax`, so current
+//!   browsers leave it off cross-site POSTs (logout, confirmation); but the
+//!   sign-up and login forms need no cookie, so another site can post them
+//!   (login CSRF: the victim ends up in the attacker's account). allauth
+//!   relies on Django's CSRF middleware; add a CSRF token or check `Origin`.
+//! - **TLS.** It serves plain HTTP on 127.0.0.1; its cookies are `Secure`,
+//!   which browsers accept over HTTP on localhost only. Serve it behind TLS.
+//! - **Rate limits** (allauth's `ACCOUNT_RATE_LIMITS`): password guessing
+//!   and sign-up mails are unlimited here, apart from the 180 s cooldown
+//!   between confirmation mails to one address.
+//! - **Password rules**: any password is accepted (Django's
+//!   `AUTH_PASSWORD_VALIDATORS` are not reproduced); check length and
+//!   strength before calling the flows.
+//! - **Bounded pending logins**: logins waiting for a confirmation are kept
+//!   in a map in memory, one per unconfirmed sign-up or login, without
+//!   expiry or limit, and lost on restart; keep them in a session store
+//!   with an expiry.
+//! - **Hashing off the executor**: argon2 runs inline in the handlers
+//!   (tens of milliseconds each) unless signals-auth's `tokio` feature is
+//!   on (`--features axum,tokio`), which moves it off the worker thread.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -314,6 +337,12 @@ async fn main() -> Result<(), BoxError> {
     println!("serving the account flows on http://{addr}/accounts/");
     // With the `sqlite` (or `postgres`) feature, a database URL as the
     // argument keeps the accounts there: `-- sqlite://accounts.db`.
+    #[cfg(not(feature = "sqlite"))]
+    if std::env::args().nth(1).is_some() {
+        return Err("keeping the accounts in a database needs the `sqlite` feature \
+                    (`--features axum,sqlite`, or `axum,postgres` for a postgres:// URL)"
+            .into());
+    }
     #[cfg(feature = "sqlite")]
     if let Some(url) = std::env::args().nth(1) {
         let store = signals_auth::sql::SqlStore::connect(&url).await?;
