@@ -339,9 +339,11 @@ async fn main() -> Result<(), BoxError> {
     // argument keeps the accounts there: `-- sqlite://accounts.db`.
     #[cfg(not(feature = "sqlite"))]
     if std::env::args().nth(1).is_some() {
-        return Err("keeping the accounts in a database needs the `sqlite` feature \
+        return Err(
+            "keeping the accounts in a database needs the `sqlite` feature \
                     (`--features axum,sqlite`, or `axum,postgres` for a postgres:// URL)"
-            .into());
+                .into(),
+        );
     }
     #[cfg(feature = "sqlite")]
     if let Some(url) = std::env::args().nth(1) {

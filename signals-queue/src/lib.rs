@@ -494,7 +494,10 @@ mod tests {
             assert!(!text.contains("s3cr3t") && !text.contains("ada@"), "{text}");
             // Not as bytes either: `s` is 115.
             assert!(!text.contains("115, 51"), "{text}");
-            assert!(text.contains("[42 bytes]") && text.contains("smtp down"), "{text}");
+            assert!(
+                text.contains("[42 bytes]") && text.contains("smtp down"),
+                "{text}"
+            );
         }
     }
 }

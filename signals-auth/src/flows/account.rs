@@ -754,7 +754,8 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         let (user, hash) = Self::login_user(unit, &credentials.login).await?;
         // The hash verified before this transaction must still be the
         // user's: a password changed in between does not let the old in.
-        let matches = matches!((&verified, &hash), (Some(verified), Some(hash)) if verified == hash);
+        let matches =
+            matches!((&verified, &hash), (Some(verified), Some(hash)) if verified == hash);
         let Some(user) = user.filter(|_| matches) else {
             return Err(FlowError::InvalidCredentials);
         };
