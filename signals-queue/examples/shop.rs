@@ -122,31 +122,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (5, "eve@example.com", 7_350, false),
     ];
     println!("\nplacing orders (durable receivers write jobs in each transaction):");
+    // The same code for either engine: the pool's type differs.
+    macro_rules! place_all {
+        ($pool:expr) => {{
+            let pool = $pool;
+            sqlx::raw_sql(schema).execute(pool).await?;
+            sqlx::raw_sql(clear).execute(pool).await?;
+            for (id, email, total, declined) in orders {
+                let order = OrderPlaced {
+                    order_id: id,
+                    email: email.to_owned(),
+                    total_cents: total,
+                };
+                place_order!(pool, order, declined);
+            }
+        }};
+    }
     #[cfg(feature = "sqlite")]
     if let Some(pool) = queue.sqlite_pool() {
-        sqlx::raw_sql(schema).execute(pool).await?;
-        sqlx::raw_sql(clear).execute(pool).await?;
-        for (id, email, total, declined) in orders {
-            let order = OrderPlaced {
-                order_id: id,
-                email: email.to_owned(),
-                total_cents: total,
-            };
-            place_order!(pool, order, declined);
-        }
+        place_all!(pool);
     }
     #[cfg(feature = "postgres")]
     if let Some(pool) = queue.postgres_pool() {
-        sqlx::raw_sql(schema).execute(pool).await?;
-        sqlx::raw_sql(clear).execute(pool).await?;
-        for (id, email, total, declined) in orders {
-            let order = OrderPlaced {
-                order_id: id,
-                email: email.to_owned(),
-                total_cents: total,
-            };
-            place_order!(pool, order, declined);
-        }
+        place_all!(pool);
     }
     println!("jobs waiting: {:?}", queue.stats().await?);
 

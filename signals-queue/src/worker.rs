@@ -285,6 +285,24 @@ impl Conn {
     }
 }
 
+/// A claim statement with the claim's parameters bound: this worker, the
+/// lease's end, now, how many, then the linked `(signal, receiver)` pairs.
+macro_rules! claim_query {
+    ($state:ident, $statement:expr, $wanted:expr) => {{
+        let now = db::now_ms();
+        let lease_end = now + $state.worker.lease.as_millis() as i64;
+        let mut query = sqlx::query($statement)
+            .bind($state.worker.id.as_str())
+            .bind(lease_end)
+            .bind(now)
+            .bind($wanted as i64);
+        for receiver in $state.receivers {
+            query = query.bind(receiver.signal_name()).bind(receiver.name());
+        }
+        query
+    }};
+}
+
 /// How one attempt ended.
 enum Outcome {
     Succeeded,
@@ -454,27 +472,11 @@ impl State {
         if self.succeeded.is_empty() {
             return Ok(None);
         }
-        let now = db::now_ms();
-        let lease_end = now + self.worker.lease.as_millis() as i64;
-        let mut query = sqlx::query(&self.claim_finishing)
-            .bind(self.worker.id.as_str())
-            .bind(lease_end)
-            .bind(now)
-            .bind(wanted as i64);
-        for receiver in self.receivers {
-            query = query.bind(receiver.signal_name()).bind(receiver.name());
-        }
+        let query = claim_query!(self, &self.claim_finishing, wanted);
         let rows = query.bind(&self.succeeded).fetch_all(&mut *conn).await?;
         self.succeeded.clear();
-        let jobs = rows
-            .iter()
-            .map(db::claimed)
-            .collect::<Result<Vec<_>, _>>()?;
-        let count = jobs.len();
-        for job in jobs {
-            self.start(job).await?;
-        }
-        Ok(Some(count))
+        let jobs = rows.iter().map(db::claimed).collect::<Result<_, _>>()?;
+        self.start_all(jobs).await.map(Some)
     }
 
     #[cfg(not(feature = "postgres"))]
@@ -484,20 +486,15 @@ impl State {
 
     /// Claims up to `wanted` due jobs and starts them; returns how many.
     async fn claim(&mut self, wanted: usize) -> Result<usize, Error> {
-        let now = db::now_ms();
-        let lease_end = now + self.worker.lease.as_millis() as i64;
         let jobs: Vec<Claimed> = with_conn!(&mut self.conn, pool => {
-            let mut query = sqlx::query(&self.claim)
-                .bind(self.worker.id.as_str())
-                .bind(lease_end)
-                .bind(now)
-                .bind(wanted as i64);
-            for receiver in self.receivers {
-                query = query.bind(receiver.signal_name()).bind(receiver.name());
-            }
-            let rows = query.fetch_all(pool).await?;
+            let rows = claim_query!(self, &self.claim, wanted).fetch_all(pool).await?;
             rows.iter().map(db::claimed).collect::<Result<_, _>>()?
         });
+        self.start_all(jobs).await
+    }
+
+    /// Starts claimed jobs; returns how many.
+    async fn start_all(&mut self, jobs: Vec<Claimed>) -> Result<usize, Error> {
         let count = jobs.len();
         for job in jobs {
             self.start(job).await?;

@@ -105,6 +105,22 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// Runs `$body` with `$pool` bound to the queue's pool, whichever the
+/// engine (the body is compiled once per engine).
+macro_rules! on_pool {
+    ($queue:expr, $pool:ident => $body:expr) => {{
+        #[cfg(feature = "sqlite")]
+        if let Some($pool) = $queue.sqlite_pool() {
+            return $body;
+        }
+        #[cfg(feature = "postgres")]
+        if let Some($pool) = $queue.postgres_pool() {
+            return $body;
+        }
+        unreachable!("a queue is in SQLite or PostgreSQL")
+    }};
+}
+
 impl TestDb {
     /// Sends each signal with `send_in` in one transaction, then commits or
     /// rolls back.
@@ -113,8 +129,7 @@ impl TestDb {
         signals: &[S],
         commit: bool,
     ) -> Result<(), SendError> {
-        #[cfg(feature = "sqlite")]
-        if let Some(pool) = self.queue.sqlite_pool() {
+        on_pool!(self.queue, pool => {
             let mut tx = pool.begin().await.unwrap();
             for signal in signals {
                 signals_queue::send_in(&mut tx, signal).await?;
@@ -124,37 +139,15 @@ impl TestDb {
             } else {
                 tx.rollback().await.unwrap()
             }
-            return Ok(());
-        }
-        #[cfg(feature = "postgres")]
-        if let Some(pool) = self.queue.postgres_pool() {
-            let mut tx = pool.begin().await.unwrap();
-            for signal in signals {
-                signals_queue::send_in(&mut tx, signal).await?;
-            }
-            if commit {
-                tx.commit().await.unwrap()
-            } else {
-                tx.rollback().await.unwrap()
-            }
-            return Ok(());
-        }
-        unreachable!("a queue is in SQLite or PostgreSQL")
+            Ok(())
+        })
     }
 
     /// Runs a statement on the queue's database (no parameters).
     pub async fn execute(&self, statement: &str) {
-        #[cfg(feature = "sqlite")]
-        if let Some(pool) = self.queue.sqlite_pool() {
+        on_pool!(self.queue, pool => {
             sqlx::raw_sql(statement).execute(pool).await.unwrap();
-            return;
-        }
-        #[cfg(feature = "postgres")]
-        if let Some(pool) = self.queue.postgres_pool() {
-            sqlx::raw_sql(statement).execute(pool).await.unwrap();
-            return;
-        }
-        unreachable!()
+        })
     }
 
     /// Drops a PostgreSQL test database (SQLite files live in the temp dir).
