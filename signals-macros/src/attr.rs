@@ -125,29 +125,12 @@ impl ReceiverArgs {
                 }
             }
         }
-        for (key, span) in keys {
-            let message = match (key, durable.value.is_some()) {
-                ("retries", false) => "`retries` is for durable receivers: write `durable, retries = N` (a receiver that runs during the send is not retried)",
-                ("order", true) => "a durable receiver has no `order`: it runs as a job after the send, not among the inline receivers",
-                ("filter", true) => "a durable receiver has no `filter`: every send makes its job; decide inside the receiver",
-                _ => continue,
-            };
-            found.push(Error::new(span, message));
-        }
+        reject_durable_conflicts(&keys, durable.value.is_some(), &mut found);
         // A missing signal is reported only when the arguments are otherwise
         // right: after `signal =` or a typo, it would repeat that error.
-        let missing = found.is_empty();
+        let report_missing = found.is_empty();
         errors.append(found);
-        let signal = signal.value.ok_or_else(|| {
-            let error = Error::new(
-                Span::call_site(),
-                "#[receiver] needs the signal it listens to: `#[receiver(signal = path::to::Signal)]`",
-            );
-            if missing {
-                errors.push(error.clone());
-            }
-            error
-        });
+        let signal = required_signal(signal.value, report_missing, errors);
         ReceiverArgs {
             signal,
             order: order.value,
@@ -158,6 +141,33 @@ impl ReceiverArgs {
             retries: retries.value,
         }
     }
+}
+
+/// `retries` without `durable`; `order` or `filter` with it.
+fn reject_durable_conflicts(keys: &[(&'static str, Span)], durable: bool, errors: &mut Errors) {
+    for (key, span) in keys {
+        let message = match (*key, durable) {
+            ("retries", false) => "`retries` is for durable receivers: write `durable, retries = N` (a receiver that runs during the send is not retried)",
+            ("order", true) => "a durable receiver has no `order`: it runs as a job after the send, not among the inline receivers",
+            ("filter", true) => "a durable receiver has no `filter`: every send makes its job; decide inside the receiver",
+            _ => continue,
+        };
+        errors.push(Error::new(*span, message));
+    }
+}
+
+/// The signal, or the error that it is missing (reported if `report`).
+fn required_signal(signal: Option<Path>, report: bool, errors: &mut Errors) -> syn::Result<Path> {
+    signal.ok_or_else(|| {
+        let error = Error::new(
+            Span::call_site(),
+            "#[receiver] needs the signal it listens to: `#[receiver(signal = path::to::Signal)]`",
+        );
+        if report {
+            errors.push(error.clone());
+        }
+        error
+    })
 }
 
 /// One argument that may be given once.

@@ -133,26 +133,15 @@ impl<'a> Expansion<'a> {
         quote_spanned!(span=> let #param_local: &#param = &*#event;)
     }
 
-    /// The call of the user's function, and its result as a `Step`. A
-    /// receiver that returns `()` needs no conversion: passing its unit
-    /// result to `into_outcome` would trip clippy's `unit_arg` in the user's
-    /// crate, since the call carries the user's span.
+    /// The call of the user's function, and its result as a `Step`.
     fn call(&self) -> TokenStream {
         let private = &self.runtime.private;
-        let ident = self.ident;
-        let returned = self.returned();
-        let span = returned
-            .as_ref()
-            .map_or_else(Span::call_site, |(span, _)| *span);
-        let param = local("__signals_param", span);
-        let check = returned.map(|(_, check)| check);
-        let asyncness = &self.receiver.original.sig.asyncness;
-        let is_unit = matches!(self.receiver.output, Output::Unit);
-        let Some(token) = asyncness else {
-            if is_unit {
+        let Some(token) = &self.receiver.original.sig.asyncness else {
+            if matches!(self.receiver.output, Output::Unit) {
+                let (ident, param) = (self.ident, local("__signals_param", Span::call_site()));
                 return quote!(#ident(#param); #private::Step::DONE);
             }
-            let outcome = quote_spanned!(span=> #check::into_outcome(#ident(#param)));
+            let outcome = self.outcome(None);
             return quote!(#private::Step::done(#outcome));
         };
         // The signal path is respanned too: rustc reports an unmet bound at
@@ -160,15 +149,26 @@ impl<'a> Expansion<'a> {
         let signal_at_async = respan(self.receiver.signal.to_token_stream(), token.span);
         let krate = &self.runtime.krate;
         let async_check = quote_spanned!(token.span=> let _ = <#signal_at_async as #krate::AsyncSignal>::send_blocking;);
-        let outcome = if is_unit {
-            quote!(#ident(#param).await; ::core::result::Result::Ok(()))
-        } else {
-            quote_spanned!(span=> #check::into_outcome(#ident(#param).await))
-        };
+        let outcome = self.outcome(Some(quote_spanned!(token.span=> .await)));
         quote! {
             #async_check
             #private::Step::pending(async move { #outcome })
         }
+    }
+
+    /// The call of the user's function (`awaited` if async) as a
+    /// `Result<(), BoxError>`. A receiver that returns `()` needs no
+    /// conversion: passing its unit result to `into_outcome` would trip
+    /// clippy's `unit_arg` in the user's crate, since the call carries the
+    /// user's span.
+    fn outcome(&self, awaited: Option<TokenStream>) -> TokenStream {
+        let ident = self.ident;
+        let Some((span, check)) = self.returned() else {
+            let param = local("__signals_param", Span::call_site());
+            return quote!(#ident(#param) #awaited; ::core::result::Result::Ok(()));
+        };
+        let param = local("__signals_param", span);
+        quote_spanned!(span=> #check::into_outcome(#ident(#param) #awaited))
     }
 
     /// A durable receiver: the function unchanged, plus a record in the
@@ -183,23 +183,13 @@ impl<'a> Expansion<'a> {
         let ident = self.ident;
         let event = local("__signals_event", Span::call_site());
         let param_let = self.param();
-        let returned = self.returned();
-        let span = returned
-            .as_ref()
-            .map_or_else(Span::call_site, |(span, _)| *span);
-        let param = local("__signals_param", span);
-        let check = returned.map(|(_, check)| check);
         let awaited = self
             .receiver
             .original
             .sig
             .asyncness
             .map(|token| quote_spanned!(token.span=> .await));
-        let outcome = if matches!(self.receiver.output, Output::Unit) {
-            quote!(#ident(#param) #awaited; ::core::result::Result::Ok(()))
-        } else {
-            quote_spanned!(span=> #check::into_outcome(#ident(#param) #awaited))
-        };
+        let outcome = self.outcome(awaited);
         let retries = match self.receiver.retries {
             Some(n) => quote!(#n),
             None => quote!(#private::DEFAULT_RETRIES),
