@@ -59,7 +59,10 @@ pub struct WorkerReport {
 /// one database: each job is taken by one worker at a time (under a lease
 /// that the worker extends while the job runs). Defaults: concurrency 1,
 /// claims of up to 10 jobs, lease 30 s, polling every 100 ms when idle,
-/// [`Backoff::default`], 30 s to finish running jobs at shutdown.
+/// [`Backoff::default`], 30 s to finish running jobs at shutdown, no limit
+/// on how long one attempt may run (set one with [`Worker::timeout`]:
+/// without it, a receiver that never completes keeps its place and its
+/// lease, reported as running, for as long as the worker lives).
 ///
 /// On PostgreSQL a worker runs its own statements (claims, deletions,
 /// failures, leases) on a connection of its own with
@@ -91,6 +94,7 @@ pub struct Worker {
     poll: Duration,
     backoff: Backoff,
     grace: Duration,
+    timeout: Option<Duration>,
     id: String,
 }
 
@@ -105,6 +109,7 @@ impl Worker {
             poll: Duration::from_millis(100),
             backoff: Backoff::default(),
             grace: Duration::from_secs(30),
+            timeout: None,
             id: worker_id(),
         }
     }
@@ -146,6 +151,15 @@ impl Worker {
     /// How long shutdown waits for running jobs before handing them back.
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
+        self
+    }
+
+    /// The longest one attempt may run (default: no limit). An attempt that
+    /// takes longer is stopped (its future dropped at its next `.await`)
+    /// and counts as failed: retried with backoff, then dead, with the
+    /// timeout as its error.
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
         self
     }
 
@@ -529,7 +543,20 @@ impl State {
         let attempts = job.attempts;
         let max_attempts = job.max_attempts;
         let attempt = run_job(receiver, job);
-        let abort = self.tasks.spawn(attempt);
+        let abort = match self.worker.timeout {
+            None => self.tasks.spawn(attempt),
+            Some(limit) => self.tasks.spawn(async move {
+                match tokio::time::timeout(limit, attempt).await {
+                    Ok(done) => done,
+                    Err(_) => (
+                        id,
+                        Outcome::Failed(format!(
+                            "the attempt ran longer than its timeout ({limit:?})"
+                        )),
+                    ),
+                }
+            }),
+        };
         self.running.insert(
             id,
             Running {

@@ -5,7 +5,8 @@
 //! four at a time; a failing job is retried with backoff up to its
 //! `retries`, then dead, listed and retryable; a payload that no longer
 //! decodes and a receiver this binary does not link are reported and do not
-//! block other jobs; graceful shutdown finishes or hands back running jobs;
+//! block other jobs; an attempt past the worker's timeout fails like an
+//! error; graceful shutdown finishes or hands back running jobs;
 //! the catalog marks durable receivers.
 
 mod common;
@@ -303,6 +304,35 @@ async fn shutdown_finishes_or_hands_back_running_jobs(db: TestDb) {
     db.close().await;
 }
 
+async fn an_attempt_past_its_timeout_fails_and_ends_dead(db: TestDb) {
+    let run = new_run();
+    db.send_in_tx(
+        &[Slow {
+            run,
+            millis: 60_000,
+        }],
+        true,
+    )
+    .await
+    .unwrap();
+    let report = fast_worker(&db)
+        .timeout(Duration::from_millis(50))
+        .run_until_idle()
+        .await
+        .unwrap();
+    // `slow` has the default 3 retries: 4 attempts, each stopped.
+    assert_eq!(
+        (report.succeeded, report.retried, report.dead),
+        (0, 3, 1),
+        "{report:?}"
+    );
+    assert_eq!(runs("slow", run, 0), 0, "no attempt ran to its end");
+    let dead = db.queue.dead_jobs().await.unwrap();
+    let error = dead[0].last_error.as_deref().unwrap();
+    assert!(error.contains("timeout"), "{error}");
+    db.close().await;
+}
+
 #[test]
 fn the_catalog_marks_durable_receivers() {
     let receivers = Placed::receivers();
@@ -366,6 +396,12 @@ macro_rules! engine_tests {
                     common::$engine().await,
                 )
                 .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn an_attempt_past_its_timeout_fails_and_ends_dead() {
+                super::an_attempt_past_its_timeout_fails_and_ends_dead(common::$engine().await)
+                    .await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
