@@ -151,6 +151,7 @@
 //! | keys are HMACs of the address (or stored keys), compared as stored | stored random keys, 64 hex characters, checked for form before the store is asked | no key derivable from the site's secret; malformed keys never reach the store |
 //! | a password change invalidates other sessions through Django's session hash | the flow deletes the user's other sessions (and reset keys) in the store | the store holds the sessions; same effect |
 //! | usernames follow Django's validator (letters, digits, `@.+-_`) | no `@` | the login form reads anything with `@` as an address |
+//! | Django's `AUTH_PASSWORD_VALIDATORS` (length, common passwords, ...) check new passwords, when configured | any password, the empty one included, is hashed as given | password rules are the site's: check them before calling `signup`, `set_password`, `change_password` or `reset_password` |
 //!
 //! # Features
 //!
@@ -164,6 +165,9 @@
 //!   or `:memory:`) through sqlx, with its migrations, real transactions
 //!   and unique constraints.
 //! - `postgres`: `sql::SqlStore` in PostgreSQL too.
+//! - `tokio`: password hashing and verification run in
+//!   `tokio::task::block_in_place` on a multi-thread tokio runtime, off the
+//!   executor (see [Secrets and input](#secrets-and-input)).
 //!
 //! The `http` crate the models are built on is re-exported as
 //! [`signals_auth::http`](http), so its version always matches.
