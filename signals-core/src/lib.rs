@@ -301,9 +301,14 @@ mod step;
 pub mod testing;
 mod wiring;
 
+/// Not public API: what generated code calls. The name carries the version
+/// (rename it with the workspace version: `signals-macros` names it after
+/// its own), so that a macro crate and a runtime of different versions fail
+/// to compile with "could not find `__private_X_Y_Z`" rather than
+/// misbehave, as thiserror, linkme and serde do.
 #[doc(hidden)]
 #[path = "private.rs"]
-pub mod __private;
+pub mod __private_0_1_0;
 
 pub use catalog::{catalog, Catalog, CatalogEntry};
 pub use connection::{ConnectOptions, Connection};

@@ -1,5 +1,5 @@
 //! Not public API: what the code `#[signal]` and `#[receiver]` generate
-//! reaches through `::signals_core::__private`. Anything here may change in a
+//! reaches through `::signals_core::__private_X_Y_Z`. Anything here may change in a
 //! patch release.
 
 pub use crate::catalog::SignalRecord;

@@ -1,7 +1,7 @@
 //! The procedural macros of `signals-core`: `#[signal]` and `#[receiver]`.
 //!
 //! Depend on `signals-core` and use them from there: the code they generate
-//! calls into `::signals_core::__private`, which this crate's version is
+//! calls into `::signals_core::__private_X_Y_Z`, which this crate's version is
 //! pinned to. The documentation lives on the re-exports in `signals-core`.
 
 mod ast;

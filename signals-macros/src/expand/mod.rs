@@ -61,7 +61,8 @@ impl Runtime {
         let krate = krate
             .cloned()
             .unwrap_or_else(|| syn::parse_quote!(::signals_core));
-        let private = quote!(#krate::__private);
+        let private = private_module();
+        let private = quote!(#krate::#private);
         Runtime { krate, private }
     }
 
@@ -73,6 +74,19 @@ impl Runtime {
             #private::Location::new(::core::file!(), ::core::line!(), ::core::column!())
         }
     }
+}
+
+/// `__private_X_Y_Z`, after this crate's version, which `signals-core`
+/// pins exactly: a mismatch fails to compile.
+fn private_module() -> Ident {
+    let version: String = env!("CARGO_PKG_VERSION")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    Ident::new(
+        &format!("__private_{version}"),
+        proc_macro2::Span::call_site(),
+    )
 }
 
 /// The name a signal or receiver is registered under: `name = "..."`, or
@@ -109,12 +123,12 @@ mod tests {
     fn runtime_paths() {
         assert_eq!(
             Runtime::new(None).private.to_string(),
-            ":: signals_core :: __private"
+            ":: signals_core :: __private_0_1_0"
         );
         let krate: Path = syn::parse_str("my::signals").unwrap();
         assert_eq!(
             Runtime::new(Some(&krate)).private.to_string(),
-            "my :: signals :: __private"
+            "my :: signals :: __private_0_1_0"
         );
     }
 }
