@@ -268,11 +268,15 @@ async fn undecodable_and_unknown_jobs_are_reported_and_block_nothing(db: TestDb)
     db.close().await;
 }
 
-async fn shutdown_finishes_or_hands_back_running_jobs(db: TestDb) {
+/// Commits one `Slow` job that sleeps `millis`; returns its run.
+async fn send_slow(db: &TestDb, millis: u64) -> u64 {
     let run = new_run();
-    db.send_in_tx(&[Slow { run, millis: 300 }], true)
-        .await
-        .unwrap();
+    db.send_in_tx(&[Slow { run, millis }], true).await.unwrap();
+    run
+}
+
+async fn shutdown_finishes_or_hands_back_running_jobs(db: TestDb) {
+    let run = send_slow(&db, 300).await;
     let worker = fast_worker(&db).spawn();
     wait_for(&db.queue, LIMIT, |s| s.running == 1).await;
     let report = worker.shutdown().await.unwrap();
@@ -280,16 +284,7 @@ async fn shutdown_finishes_or_hands_back_running_jobs(db: TestDb) {
     assert_eq!(runs("slow", run, 0), 1);
     assert_eq!(db.queue.stats().await.unwrap(), Stats::default());
 
-    let run = new_run();
-    db.send_in_tx(
-        &[Slow {
-            run,
-            millis: 60_000,
-        }],
-        true,
-    )
-    .await
-    .unwrap();
+    send_slow(&db, 60_000).await;
     let worker = fast_worker(&db)
         .shutdown_grace(Duration::from_millis(50))
         .spawn();
@@ -305,16 +300,7 @@ async fn shutdown_finishes_or_hands_back_running_jobs(db: TestDb) {
 }
 
 async fn an_attempt_past_its_timeout_fails_and_ends_dead(db: TestDb) {
-    let run = new_run();
-    db.send_in_tx(
-        &[Slow {
-            run,
-            millis: 60_000,
-        }],
-        true,
-    )
-    .await
-    .unwrap();
+    let run = send_slow(&db, 60_000).await;
     let report = fast_worker(&db)
         .timeout(Duration::from_millis(50))
         .run_until_idle()
