@@ -949,8 +949,27 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         new: &Secret<String>,
     ) -> Result<(), FlowError> {
         let hash = password::hash(new);
+        let verified = self.verify_current(user, current).await?;
         in_unit!(self, |unit| self
-            .change_password_in(&mut unit, request, user, current, &hash))
+            .change_password_in(&mut unit, request, user, verified, &hash))
+    }
+
+    /// The user's stored hash if `current` matches it, `None` if the user
+    /// has none. Read in a transaction of its own, verified after it (as
+    /// [`verify_login`](Self::verify_login) does).
+    async fn verify_current(
+        &self,
+        user: &Arc<S::User>,
+        current: &Secret<String>,
+    ) -> Result<Option<Secret<String>>, FlowError> {
+        let mut unit = self.begin().await?;
+        let stored = unit.tx.password_hash(&user.id()).await;
+        let _ = unit.tx.rollback().await;
+        match stored? {
+            None => Ok(None),
+            Some(stored) if password::verify(current, Some(&stored)) => Ok(Some(stored)),
+            Some(_) => Err(FlowError::WrongPassword),
+        }
     }
 
     async fn change_password_in(
@@ -958,14 +977,14 @@ impl<S: Store, M: Mailer> Accounts<S, M> {
         unit: &mut Unit<Tx<'_, S>>,
         request: &RequestContext,
         user: &Arc<S::User>,
-        current: &Secret<String>,
+        verified: Option<Secret<String>>,
         hash: &Secret<String>,
     ) -> Result<(), FlowError> {
-        let Some(stored) = unit.tx.password_hash(&user.id()).await? else {
-            return self.set_password_in(unit, request, user, hash).await;
-        };
-        if !password::verify(current, Some(&stored)) {
-            return Err(FlowError::WrongPassword);
+        match (unit.tx.password_hash(&user.id()).await?, verified) {
+            (None, None) => return self.set_password_in(unit, request, user, hash).await,
+            (Some(stored), Some(verified)) if stored == verified => {}
+            // The password changed since `current` was verified.
+            _ => return Err(FlowError::WrongPassword),
         }
         self.replace_password(unit, request, user, hash).await?;
         PasswordChanged {
