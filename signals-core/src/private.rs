@@ -7,16 +7,12 @@ crate::linkme_targets! {
     supported:
     pub use crate::catalog::SIGNALS;
 }
-pub use crate::connection::Connection;
 #[cfg(feature = "testing")]
 pub use crate::handler::Project;
-pub use crate::handler::{
-    Async, AsyncReceiver, AsyncStatic, Call, Filter, Filtered, Plain, Weakly,
-};
-pub use crate::outcome::{BoxError, IntoOutcome};
+pub use crate::handler::{Async, AsyncStatic, Call, Filtered, Plain, Weakly};
+pub use crate::outcome::BoxError;
 pub use crate::receiver::{Location, StaticReceiver};
-pub use crate::registry::{Collector, DynReceiver, Registry};
-pub use crate::signal::{AsyncSignal, Signal, SyncSignal};
+pub use crate::registry::{Collector, Registry};
 pub use crate::step::{BoxFuture, Step};
 
 pub use crate::durable::{DurableReceiver, DEFAULT_RETRIES};
@@ -30,12 +26,13 @@ pub use inventory;
 pub use linkme;
 
 pub use core::future::Future;
-pub use core::{column, concat, file, line, module_path, stringify};
 pub use std::boxed::Box;
 pub use std::sync::Arc;
 pub use std::vec::Vec;
 
-use crate::outcome::{Report, SendError};
+use crate::connection::Connection;
+use crate::registry::DynReceiver;
+use crate::signal::{Signal, SyncSignal};
 use crate::ConnectOptions;
 
 /// Expands its input when the linkme backend is selected.
@@ -89,39 +86,6 @@ macro_rules! __if_testing {
 pub use crate::{
     __if_inventory as if_inventory, __if_linkme as if_linkme, __if_testing as if_testing,
 };
-
-#[inline]
-pub fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
-    crate::dispatch::send(signal)
-}
-
-#[inline]
-pub fn send_robust<S: Signal>(signal: &S) -> Report {
-    crate::dispatch::send_robust(signal)
-}
-
-#[inline]
-pub fn send_async<S: Signal>(signal: &S) -> impl Future<Output = Result<(), SendError>> + '_ {
-    crate::dispatch_async::send_async(signal)
-}
-
-#[inline]
-pub fn send_robust_async<S: Signal>(signal: &S) -> impl Future<Output = Report> + '_ {
-    crate::dispatch_async::send_robust_async(signal)
-}
-
-#[inline]
-pub fn send_robust_concurrent<S: Signal>(signal: &S) -> impl Future<Output = Report> + '_ {
-    crate::dispatch_async::send_robust_concurrent(signal)
-}
-
-pub fn send_blocking<S: Signal>(signal: &S) -> Result<(), SendError> {
-    crate::dispatch_async::block_on(crate::dispatch_async::send_async(signal))
-}
-
-pub fn send_robust_blocking<S: Signal>(signal: &S) -> Report {
-    crate::dispatch_async::block_on(crate::dispatch_async::send_robust_async(signal))
-}
 
 /// Fails to compile, at the call, when a synchronous send is asked of an
 /// async signal. Implemented for references so that the bound on the

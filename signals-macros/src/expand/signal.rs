@@ -308,7 +308,7 @@ impl<'a> Expansion<'a> {
     /// `single_use_lifetimes` would ask for `'_`.
     fn flavour_impl(&self) -> TokenStream {
         let ident = self.ident;
-        let private = &self.runtime.private;
+        let krate = &self.runtime.krate;
         let (impl_generics, ty_generics, where_clause) =
             self.signal.original.generics.split_for_impl();
         let flavour = if self.signal.is_async {
@@ -319,7 +319,7 @@ impl<'a> Expansion<'a> {
         quote! {
             #[automatically_derived]
             #[allow(single_use_lifetimes)]
-            impl #impl_generics #private::#flavour for #ident #ty_generics #where_clause {}
+            impl #impl_generics #krate::#flavour for #ident #ty_generics #where_clause {}
         }
     }
 
@@ -368,20 +368,20 @@ impl<'a> Expansion<'a> {
     }
 
     fn sync_send_methods(&self) -> TokenStream {
-        let Runtime { krate, private } = &self.runtime;
+        let krate = &self.runtime.krate;
         quote! {
             /// Calls the receivers in order and stops at the first `Err`,
             /// which it returns; a panicking receiver's panic propagates.
             #[inline]
             pub fn send(&self) -> ::core::result::Result<(), #krate::SendError> {
-                #private::send(self)
+                <Self as #krate::SyncSignal>::send(self)
             }
 
             /// Calls every receiver, catching errors and panics, and reports
             /// each failure; it never unwinds (see `SyncSignal::send_robust`).
             #[inline]
             pub fn send_robust(&self) -> #krate::Report {
-                #private::send_robust(self)
+                <Self as #krate::SyncSignal>::send_robust(self)
             }
         }
     }
@@ -394,21 +394,21 @@ impl<'a> Expansion<'a> {
             /// future is `Send` when the signal is `Sync`.
             #[inline]
             pub async fn send_async(&self) -> ::core::result::Result<(), #krate::SendError> {
-                #private::send_async(self).await
+                <Self as #krate::AsyncSignal>::send_async(self).await
             }
 
             /// Calls every receiver in order, awaiting async ones, catching
             /// errors and panics (also inside a receiver's future).
             #[inline]
             pub async fn send_robust_async(&self) -> #krate::Report {
-                #private::send_robust_async(self).await
+                <Self as #krate::AsyncSignal>::send_robust_async(self).await
             }
 
             /// Like `send_robust_async`, but polls all async receivers
             /// together; failures are still reported in receiver order.
             #[inline]
             pub async fn send_robust_concurrent(&self) -> #krate::Report {
-                #private::send_robust_concurrent(self).await
+                <Self as #krate::AsyncSignal>::send_robust_concurrent(self).await
             }
 
             /// Sends from synchronous code, blocking this thread until the
@@ -418,13 +418,13 @@ impl<'a> Expansion<'a> {
             /// with it, it works on a multi-thread runtime and panics on a
             /// current-thread one. See `AsyncSignal::send_blocking`.
             pub fn send_blocking(&self) -> ::core::result::Result<(), #krate::SendError> {
-                #private::send_blocking(self)
+                <Self as #krate::AsyncSignal>::send_blocking(self)
             }
 
             /// `send_robust_async` from synchronous code, with the caveats of
             /// `send_blocking`.
             pub fn send_robust_blocking(&self) -> #krate::Report {
-                #private::send_robust_blocking(self)
+                <Self as #krate::AsyncSignal>::send_robust_blocking(self)
             }
 
             /// Not available: this is an async signal. Use `send_async`.
@@ -433,7 +433,7 @@ impl<'a> Expansion<'a> {
             where
                 &'__signals_s Self: #private::SyncSend,
             {
-                #private::send_blocking(self)
+                <Self as #krate::AsyncSignal>::send_blocking(self)
             }
 
             /// Not available: this is an async signal. Use `send_robust_async`.
@@ -442,7 +442,7 @@ impl<'a> Expansion<'a> {
             where
                 &'__signals_s Self: #private::SyncSend,
             {
-                #private::send_robust_blocking(self)
+                <Self as #krate::AsyncSignal>::send_robust_blocking(self)
             }
         }
     }
