@@ -4,7 +4,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::handler::Call;
 use crate::observe;
-use crate::outcome::{BoxError, Failure, Report, SendError};
+use crate::outcome::{BoxError, Collect, Erased, Failure, Report, SendError};
 use crate::receiver::ReceiverName;
 use crate::registry::{Callee, Statics, Walk};
 use crate::signal::Signal;
@@ -48,9 +48,9 @@ pub(crate) fn muted<S: Signal>(signal: &S) -> bool {
 /// few loads and branches there. The merge with run-time receivers and every
 /// failure are out of line.
 #[inline]
-pub(crate) fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
+pub(crate) fn send<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     if muted(signal) {
-        return Ok(());
+        return Ok(S::Output::empty());
     }
     // A constant: for every signal that is not durable, the branch is gone.
     if S::IS_DURABLE {
@@ -61,10 +61,10 @@ pub(crate) fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
 
 /// `send` after the test hooks: the inline receivers only.
 #[inline]
-pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<(), SendError> {
+pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     match S::__registry().statics_only() {
         // With `tracing`, even a send nobody listens to gets its span.
-        Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Ok(()),
+        Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Ok(S::Output::empty()),
         Some(statics) => send_in(signal, statics, statics.len(), statics.cursor()),
         None => send_merged(signal),
     }
@@ -72,7 +72,7 @@ pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<(), SendError> {
 
 /// `send` when run-time receivers are connected.
 #[inline(never)]
-fn send_merged<S: Signal>(signal: &S) -> Result<(), SendError> {
+fn send_merged<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     let snapshot = S::__registry().snapshot();
     // One loop over either cursor: a second, specialised loop measured no
     // faster, and would be compiled once more per signal.
@@ -87,32 +87,64 @@ fn send_in<'r, S: Signal>(
     statics: &Statics<S::__Handler>,
     receivers: usize,
     cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
-) -> Result<(), SendError> {
+) -> Result<S::Output, SendError> {
     let span = observe::send_span(S::NAME, receivers, "send");
     #[cfg(feature = "tracing")]
     let _entered = span.enter();
     let _ = &span;
+    let mut output = S::Output::empty();
     for callee in cursor {
         let step = call(callee, signal);
         // The fast path: one test of one register per receiver.
         if !step.is_done() {
-            if let Some(error) = error_of(step) {
-                return Err(send_error::<S>(error, callee.name(statics)));
-            }
+            collect::<S>(step, callee, statics, &mut output)?;
         }
     }
-    Ok(())
+    Ok(output)
 }
 
-/// The error a step that is not plain success stands for; `None` for a skip.
-/// Out of line, so that the loops stay small.
+/// What `send` does with a step that is not plain success: collects an
+/// answer, or fails with an error. Cold and out of line, so that the loop of
+/// a signal without response stays the loop over function pointers it was;
+/// a signal with a response comes here for every receiver.
 #[cold]
 #[inline(never)]
-fn error_of(step: Step<'_>) -> Option<BoxError> {
+fn collect<S: Signal>(
+    step: Step<'_>,
+    callee: Callee<'_, S::__Handler, S::__Dyn>,
+    statics: &Statics<S::__Handler>,
+    output: &mut S::Output,
+) -> Result<(), SendError> {
+    match settle(step) {
+        Settled::Failed(error) => Err(send_error::<S>(error, callee.name(statics))),
+        Settled::Answered(answer) => {
+            output.push(callee.name(statics), answer);
+            Ok(())
+        }
+        Settled::Skipped => Ok(()),
+    }
+}
+
+/// A step that is not plain success, resolved.
+pub(crate) enum Settled {
+    /// The receiver answered (signals with a response).
+    Answered(Erased),
+    /// It failed.
+    Failed(BoxError),
+    /// Its filter declined, or it ran and has nothing to say.
+    Skipped,
+}
+
+/// What a step that is not plain success stands for. Out of line, so that
+/// the loops stay small; a signal without a response comes here only when a
+/// receiver fails or is filtered out.
+#[inline(never)]
+pub(crate) fn settle(step: Step<'_>) -> Settled {
     match step.resolve() {
-        Resolved::Done(outcome) => outcome.err(),
-        Resolved::Skipped => None,
-        Resolved::Pending(_) => Some(async_in_sync()),
+        Resolved::Done(Ok(Some(answer))) => Settled::Answered(answer),
+        Resolved::Done(Ok(None)) | Resolved::Skipped => Settled::Skipped,
+        Resolved::Done(Err(error)) => Settled::Failed(error),
+        Resolved::Pending(_) => Settled::Failed(async_in_sync()),
     }
 }
 
@@ -127,7 +159,7 @@ fn send_error<S: Signal>(error: BoxError, receiver: ReceiverName) -> SendError {
 
 /// Inlined where the signal is sent, as `send` is.
 #[inline]
-pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
+pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report<S::Response> {
     if muted(signal) {
         return Report::new(S::NAME);
     }
@@ -139,7 +171,7 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
 
 /// `send_robust` after the test hooks: the inline receivers only.
 #[inline]
-pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report {
+pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> {
     match S::__registry().statics_only() {
         Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Report::new(S::NAME),
         Some(statics) => send_robust_in(signal, statics, statics.len(), statics.cursor()),
@@ -149,7 +181,7 @@ pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report {
 
 /// `send_robust` when run-time receivers are connected.
 #[inline(never)]
-fn send_robust_merged<S: Signal>(signal: &S) -> Report {
+fn send_robust_merged<S: Signal>(signal: &S) -> Report<S::Response> {
     let snapshot = S::__registry().snapshot();
     let cursor = snapshot.cursor();
     let mut report = send_robust_in(signal, snapshot.statics(), cursor.receivers(), cursor);
@@ -161,7 +193,7 @@ fn send_robust_merged<S: Signal>(signal: &S) -> Report {
 /// dispatch is dropped here if the dispatch held the last reference to it,
 /// and a panic in that drop goes into the report, not to the caller.
 #[inline]
-pub(crate) fn release<T>(held: T, report: &mut Report) {
+pub(crate) fn release<H, T>(held: H, report: &mut Report<T>) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(held))) {
         report_dropped(report, payload);
     }
@@ -171,7 +203,7 @@ pub(crate) fn release<T>(held: T, report: &mut Report) {
 /// the position after the last receiver called.
 #[cold]
 #[inline(never)]
-fn report_dropped(report: &mut Report, payload: Box<dyn std::any::Any + Send + 'static>) {
+fn report_dropped<T>(report: &mut Report<T>, payload: Box<dyn std::any::Any + Send + 'static>) {
     let position = report.len();
     for dropped in crate::registry::dropped::take(payload) {
         report.fail(Failure::panic(dropped.receiver, position, dropped.payload));
@@ -185,7 +217,7 @@ fn send_robust_in<'r, S: Signal>(
     statics: &Statics<S::__Handler>,
     receivers: usize,
     mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
-) -> Report {
+) -> Report<S::Response> {
     let span = observe::send_span(S::NAME, receivers, "send_robust");
     #[cfg(feature = "tracing")]
     let _entered = span.enter();
@@ -211,19 +243,21 @@ fn send_robust_rest<'r, 'b, S: Signal>(
     statics: &Statics<S::__Handler>,
     mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
     mut stopped: std::thread::Result<Option<Stop<'r, 'b, S>>>,
-) -> Report {
+) -> Report<S::Response> {
     let mut report = Report::new(S::NAME);
+    let mut output = S::Output::empty();
     // Receivers whose filter declined: reached, but not called.
     let mut declined = 0;
     loop {
         match stopped {
             Ok(None) => break,
-            Ok(Some((callee, step))) => match error_of(step) {
-                Some(error) => {
+            Ok(Some((callee, step))) => match settle(step) {
+                Settled::Failed(error) => {
                     let position = cursor.reached() - declined - 1;
                     report.fail(Failure::error(callee.name(statics), position, error));
                 }
-                None => declined += 1,
+                Settled::Answered(answer) => output.push(callee.name(statics), answer),
+                Settled::Skipped => declined += 1,
             },
             Err(payload) => match cursor.current() {
                 Some(callee) => {
@@ -238,6 +272,7 @@ fn send_robust_rest<'r, 'b, S: Signal>(
         stopped = catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)));
     }
     report.set_called(cursor.reached() - declined);
+    report.set_responses(output.into_responses());
     report
 }
 

@@ -15,11 +15,11 @@ use std::thread::Thread;
 
 use crate::dispatch::{call, muted, release};
 use crate::observe::{self, send_span, Span};
-use crate::outcome::{BoxError, Failure, Report, SendError};
+use crate::outcome::{BoxError, Collect, Erased, Failure, Report, SendError};
 use crate::receiver::ReceiverName;
 use crate::registry::OwnedSnapshot;
 use crate::signal::Signal;
-use crate::step::{BoxFuture, Resolved};
+use crate::step::{Resolved, StepFuture};
 
 /// Runs `future` inside the send's span (feature `tracing`).
 #[cfg(feature = "tracing")]
@@ -34,9 +34,9 @@ fn in_span<F: Future>(_span: Span, future: F) -> F {
     future
 }
 
-pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
+pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     if muted(signal) {
-        return Ok(());
+        return Ok(S::Output::empty());
     }
     if S::IS_DURABLE {
         // Boxed, so that the futures of other signals do not carry its state.
@@ -46,7 +46,7 @@ pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
 }
 
 /// `send_async` after the test hooks: the inline receivers only.
-pub(crate) async fn send_async_unmuted<S: Signal>(signal: &S) -> Result<(), SendError> {
+pub(crate) async fn send_async_unmuted<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     let snapshot = S::__registry().snapshot_owned();
     let span = send_span(S::NAME, snapshot.len(), "send_async");
     in_span(span, send_async_in(signal, &snapshot)).await
@@ -55,7 +55,8 @@ pub(crate) async fn send_async_unmuted<S: Signal>(signal: &S) -> Result<(), Send
 async fn send_async_in<S: Signal>(
     signal: &S,
     snapshot: &OwnedSnapshot<'_, S::__Handler, S::__Dyn>,
-) -> Result<(), SendError> {
+) -> Result<S::Output, SendError> {
+    let mut output = S::Output::empty();
     for callee in snapshot.cursor() {
         let step = call(callee, signal);
         if step.is_done() {
@@ -66,13 +67,17 @@ async fn send_async_in<S: Signal>(
             Resolved::Done(outcome) => outcome,
             Resolved::Pending(future) => future.await,
         };
-        if let Err(error) = outcome {
-            let error = SendError::new(S::NAME, callee.name(snapshot.statics()), error);
-            observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
-            return Err(error);
+        match outcome {
+            Ok(None) => {}
+            Ok(Some(answer)) => output.push(callee.name(snapshot.statics()), answer),
+            Err(error) => {
+                let error = SendError::new(S::NAME, callee.name(snapshot.statics()), error);
+                observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
+                return Err(error);
+            }
         }
     }
-    Ok(())
+    Ok(output)
 }
 
 /// Why one receiver of a robust send failed.
@@ -93,16 +98,16 @@ impl Fault {
 /// Polls a receiver's future, turning a panic into a `Fault`. The future is
 /// dropped as soon as it is done, under the same `catch_unwind`: its drop
 /// runs the receiver's code too (what it captured, the locals it held).
-struct CatchUnwind<'b>(Option<BoxFuture<'b>>);
+struct CatchUnwind<'b>(Option<StepFuture<'b>>);
 
 impl<'b> CatchUnwind<'b> {
-    fn new(future: BoxFuture<'b>) -> Self {
+    fn new(future: StepFuture<'b>) -> Self {
         CatchUnwind(Some(future))
     }
 }
 
 impl Future for CatchUnwind<'_> {
-    type Output = Result<(), Fault>;
+    type Output = Result<Option<Erased>, Fault>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let slot = &mut self.0;
@@ -118,7 +123,7 @@ impl Future for CatchUnwind<'_> {
         match polled {
             Ok(Some(Poll::Pending)) => Poll::Pending,
             Ok(Some(Poll::Ready(outcome))) => Poll::Ready(outcome.map_err(Fault::Error)),
-            Ok(None) => Poll::Ready(Ok(())),
+            Ok(None) => Poll::Ready(Ok(None)),
             Err(payload) => {
                 // A future that panicked is dropped too; its drop may panic
                 // again, which is contained here rather than thrown later.
@@ -129,7 +134,7 @@ impl Future for CatchUnwind<'_> {
     }
 }
 
-pub(crate) async fn send_robust_async<S: Signal>(signal: &S) -> Report {
+pub(crate) async fn send_robust_async<S: Signal>(signal: &S) -> Report<S::Response> {
     if muted(signal) {
         return Report::new(S::NAME);
     }
@@ -141,7 +146,7 @@ pub(crate) async fn send_robust_async<S: Signal>(signal: &S) -> Report {
 }
 
 /// `send_robust_async` after the test hooks: the inline receivers only.
-pub(crate) async fn send_robust_async_unmuted<S: Signal>(signal: &S) -> Report {
+pub(crate) async fn send_robust_async_unmuted<S: Signal>(signal: &S) -> Report<S::Response> {
     let snapshot = S::__registry().snapshot_owned();
     let span = send_span(S::NAME, snapshot.len(), "send_robust_async");
     let mut report = in_span(span, send_robust_async_in(signal, &snapshot)).await;
@@ -152,8 +157,9 @@ pub(crate) async fn send_robust_async_unmuted<S: Signal>(signal: &S) -> Report {
 async fn send_robust_async_in<S: Signal>(
     signal: &S,
     snapshot: &OwnedSnapshot<'_, S::__Handler, S::__Dyn>,
-) -> Report {
+) -> Report<S::Response> {
     let mut report = Report::new(S::NAME);
+    let mut output = S::Output::empty();
     for callee in snapshot.cursor() {
         let outcome = match catch_unwind(AssertUnwindSafe(|| call(callee, signal).resolve())) {
             Err(payload) => Err(Fault::Panic(payload)),
@@ -162,11 +168,16 @@ async fn send_robust_async_in<S: Signal>(
             Ok(Resolved::Pending(future)) => CatchUnwind::new(future).await,
         };
         report.called();
-        if let Err(fault) = outcome {
-            let position = report.len() - 1;
-            report.fail(fault.into_failure(callee.name(snapshot.statics()), position));
+        match outcome {
+            Ok(None) => {}
+            Ok(Some(answer)) => output.push(callee.name(snapshot.statics()), answer),
+            Err(fault) => {
+                let position = report.len() - 1;
+                report.fail(fault.into_failure(callee.name(snapshot.statics()), position));
+            }
         }
     }
+    report.set_responses(output.into_responses());
     report
 }
 
@@ -178,10 +189,10 @@ struct Slot<'b> {
 
 enum SlotState<'b> {
     Running(CatchUnwind<'b>),
-    Finished(Result<(), Fault>),
+    Finished(Result<Option<Erased>, Fault>),
 }
 
-pub(crate) async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report {
+pub(crate) async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report<S::Response> {
     if muted(signal) {
         return Report::new(S::NAME);
     }
@@ -193,7 +204,7 @@ pub(crate) async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report {
 }
 
 /// `send_robust_concurrent` after the test hooks: the inline receivers only.
-pub(crate) async fn send_robust_concurrent_unmuted<S: Signal>(signal: &S) -> Report {
+pub(crate) async fn send_robust_concurrent_unmuted<S: Signal>(signal: &S) -> Report<S::Response> {
     let snapshot = S::__registry().snapshot_owned();
     let span = send_span(S::NAME, snapshot.len(), "send_robust_concurrent");
     let mut report = in_span(span, send_robust_concurrent_in(signal, &snapshot)).await;
@@ -204,7 +215,7 @@ pub(crate) async fn send_robust_concurrent_unmuted<S: Signal>(signal: &S) -> Rep
 async fn send_robust_concurrent_in<S: Signal>(
     signal: &S,
     snapshot: &OwnedSnapshot<'_, S::__Handler, S::__Dyn>,
-) -> Report {
+) -> Report<S::Response> {
     let mut report = Report::new(S::NAME);
     // Receivers are started in call order (synchronous ones run to completion
     // right here); the async ones are then polled together.
@@ -238,12 +249,16 @@ async fn send_robust_concurrent_in<S: Signal>(
         }
     })
     .await;
+    let mut output = S::Output::empty();
     for (position, slot) in slots.into_iter().enumerate() {
         report.called();
-        if let SlotState::Finished(Err(fault)) = slot.state {
-            report.fail(fault.into_failure(slot.name, position));
+        match slot.state {
+            SlotState::Finished(Err(fault)) => report.fail(fault.into_failure(slot.name, position)),
+            SlotState::Finished(Ok(Some(answer))) => output.push(slot.name, answer),
+            _ => {}
         }
     }
+    report.set_responses(output.into_responses());
     report
 }
 

@@ -326,20 +326,20 @@ fn first_receiver(signal: &'static str) -> &'static str {
 }
 
 /// `send` of a durable signal: the inline receivers, then the jobs.
-pub(crate) fn send<S: Signal>(signal: &S) -> Result<(), SendError> {
+pub(crate) fn send<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     let prepared = prepare(signal)?;
-    crate::dispatch::send_unmuted(signal)?;
+    let output = crate::dispatch::send_unmuted(signal)?;
     if let Some((queue, jobs)) = prepared {
         jobs.and_then(|jobs| queue.0.enqueue_blocking(jobs))
             .map_err(|error| enqueue_error(S::NAME, first_receiver(S::NAME), error))?;
     }
-    Ok(())
+    Ok(output)
 }
 
 /// `send_async` of a durable signal.
-pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
+pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     let prepared = prepare(signal)?;
-    crate::dispatch_async::send_async_unmuted(signal).await?;
+    let output = crate::dispatch_async::send_async_unmuted(signal).await?;
     if let Some((queue, jobs)) = prepared {
         match jobs {
             Ok(jobs) => queue.0.enqueue(jobs).await,
@@ -347,12 +347,12 @@ pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<(), SendError> {
         }
         .map_err(|error| enqueue_error(S::NAME, first_receiver(S::NAME), error))?;
     }
-    Ok(())
+    Ok(output)
 }
 
 /// Adds the durable receivers to a robust send's report: each counts as
 /// called, and fails if its job could not be stored.
-fn robust_jobs<S: Signal>(report: &mut Report, outcome: Result<(), BoxError>) {
+fn robust_jobs<S: Signal>(report: &mut Report<S::Response>, outcome: Result<(), BoxError>) {
     let receivers = receivers_of(S::NAME);
     let failed = outcome.err().map(|error| error.to_string());
     for receiver in receivers {
@@ -371,7 +371,7 @@ fn robust_jobs<S: Signal>(report: &mut Report, outcome: Result<(), BoxError>) {
 }
 
 /// `send_robust` of a durable signal.
-pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
+pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report<S::Response> {
     let prepared = prepare(signal);
     let mut report = crate::dispatch::send_robust_unmuted(signal);
     let outcome = match prepared {
@@ -385,7 +385,10 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report {
 
 /// `send_robust_async` (or, with `concurrent`, `send_robust_concurrent`) of
 /// a durable signal.
-pub(crate) async fn send_robust_async<S: Signal>(signal: &S, concurrent: bool) -> Report {
+pub(crate) async fn send_robust_async<S: Signal>(
+    signal: &S,
+    concurrent: bool,
+) -> Report<S::Response> {
     let prepared = prepare(signal);
     let mut report = if concurrent {
         crate::dispatch_async::send_robust_concurrent_unmuted(signal).await

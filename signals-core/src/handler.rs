@@ -8,10 +8,11 @@
 //! again, in the user's crate; these impls are checked once, here.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::connection::Registration;
-use crate::outcome::IntoOutcome;
+use crate::outcome::{outcome_of, step_of, Collect, IntoOutcome};
 use crate::step::Step;
 
 /// A run-time receiver of signal `S`. The run-time handler type of a signal
@@ -80,30 +81,40 @@ impl<S: ?Sized, P: Fn(&S) -> bool + Send + Sync> Filter<S> for P {
     }
 }
 
-/// A closure returning `()` or `Result<(), E>`: `S::connect`,
-/// `S::connect_with`.
+/// A closure returning the signal's response (`()` for a signal without one)
+/// or a `Result` of it: `S::connect`, `S::connect_with`.
+///
+/// `O` here and in the other receiver types is the signal's
+/// `Signal::Output`, named as a parameter rather than reached through the
+/// signal, whose `Signal` impl may hold for fewer lifetimes than `dyn Call`
+/// ranges over.
 #[doc(hidden)]
-pub struct Plain<F> {
+pub struct Plain<F, O = ()> {
     receiver: F,
+    output: PhantomData<fn() -> O>,
 }
 
-impl<F> Plain<F> {
+impl<F, O> Plain<F, O> {
     #[inline]
     pub fn new(receiver: F) -> Self {
-        Plain { receiver }
+        Plain {
+            receiver,
+            output: PhantomData,
+        }
     }
 }
 
-impl<F> Liveness for Plain<F> {}
+impl<F, O> Liveness for Plain<F, O> {}
 
-impl<S: ?Sized, F, R> Call<S> for Plain<F>
+impl<S: ?Sized, F, R, O> Call<S> for Plain<F, O>
 where
     F: Fn(&S) -> R + Send + Sync,
-    R: IntoOutcome,
+    R: IntoOutcome<O::Response>,
+    O: Collect,
 {
     #[inline]
     fn call<'b>(&self, signal: &'b S) -> Step<'b> {
-        Step::done((self.receiver)(signal).into_outcome())
+        step_of::<O, R>((self.receiver)(signal))
     }
 }
 
@@ -158,24 +169,24 @@ where
 /// bounds of `S::connect_async`.
 ///
 /// Implemented for every `Fn(&S) -> Fut` whose future is `Send`, lives as
-/// long as the borrow of the signal, and resolves to `()` or
-/// `Result<(), E>`.
+/// long as the borrow of the signal, and resolves to the signal's response
+/// `T` (`()` for a signal without one) or `Result<T, E>`.
 #[diagnostic::on_unimplemented(
     message = "this closure is not an async receiver of `{S}`",
-    label = "its future must be `Send` and resolve to `()` or `Result<(), E>`",
+    label = "its future must be `Send` and resolve to `{T}` or `Result<{T}, E>`",
     note = "if the future holds something that is not `Send` (an `Rc`, a `RefCell` borrow, a signal with such fields), copy what you need from the signal first, then return `async move {{ ... }}`: `|event: &MySignal| {{ let id = event.id; async move {{ use_it(id).await }} }}`"
 )]
-pub trait AsyncReceiver<'b, S: ?Sized + 'b>:
-    Fn(&'b S) -> <Self as AsyncReceiver<'b, S>>::Future
+pub trait AsyncReceiver<'b, S: ?Sized + 'b, T = ()>:
+    Fn(&'b S) -> <Self as AsyncReceiver<'b, S, T>>::Future
 {
     /// The receiver's future.
-    type Future: Future<Output: IntoOutcome> + Send + 'b;
+    type Future: Future<Output: IntoOutcome<T>> + Send + 'b;
 }
 
-impl<'b, S: ?Sized + 'b, F, Fut> AsyncReceiver<'b, S> for F
+impl<'b, S: ?Sized + 'b, T, F, Fut> AsyncReceiver<'b, S, T> for F
 where
     F: Fn(&'b S) -> Fut,
-    Fut: Future<Output: IntoOutcome> + Send + 'b,
+    Fut: Future<Output: IntoOutcome<T>> + Send + 'b,
 {
     type Future = Fut;
 }
@@ -183,54 +194,64 @@ where
 /// A closure returning a `Send` future, which may borrow the signal:
 /// `S::connect_async` of a signal without lifetimes.
 #[doc(hidden)]
-pub struct Async<F> {
+pub struct Async<F, O = ()> {
     receiver: F,
+    output: PhantomData<fn() -> O>,
 }
 
-impl<F> Async<F> {
+impl<F, O> Async<F, O> {
     #[inline]
     pub fn new(receiver: F) -> Self {
-        Async { receiver }
+        Async {
+            receiver,
+            output: PhantomData,
+        }
     }
 }
 
-impl<F> Liveness for Async<F> {}
+impl<F, O> Liveness for Async<F, O> {}
 
-impl<S: ?Sized, F> Call<S> for Async<F>
+impl<S: ?Sized, F, O> Call<S> for Async<F, O>
 where
-    F: for<'b> AsyncReceiver<'b, S> + Send + Sync,
+    F: for<'b> AsyncReceiver<'b, S, O::Response> + Send + Sync,
+    O: Collect,
 {
     fn call<'b>(&self, signal: &'b S) -> Step<'b> {
         let future = (self.receiver)(signal);
-        Step::pending(async move { future.await.into_outcome() })
+        Step::pending(async move { outcome_of::<O, _>(future.await) })
     }
 }
 
 /// A closure returning a `Send + 'static` future: `S::connect_async` of a
 /// signal with lifetimes.
 #[doc(hidden)]
-pub struct AsyncStatic<F> {
+pub struct AsyncStatic<F, O = ()> {
     receiver: F,
+    output: PhantomData<fn() -> O>,
 }
 
-impl<F> AsyncStatic<F> {
+impl<F, O> AsyncStatic<F, O> {
     #[inline]
     pub fn new(receiver: F) -> Self {
-        AsyncStatic { receiver }
+        AsyncStatic {
+            receiver,
+            output: PhantomData,
+        }
     }
 }
 
-impl<F> Liveness for AsyncStatic<F> {}
+impl<F, O> Liveness for AsyncStatic<F, O> {}
 
-impl<S: ?Sized, F, Fut> Call<S> for AsyncStatic<F>
+impl<S: ?Sized, F, Fut, O> Call<S> for AsyncStatic<F, O>
 where
     F: Fn(&S) -> Fut + Send + Sync,
     Fut: Future + Send + 'static,
-    Fut::Output: IntoOutcome,
+    Fut::Output: IntoOutcome<O::Response>,
+    O: Collect,
 {
     fn call<'b>(&self, signal: &'b S) -> Step<'b> {
         let future = (self.receiver)(signal);
-        Step::pending(async move { future.await.into_outcome() })
+        Step::pending(async move { outcome_of::<O, Fut::Output>(future.await) })
     }
 }
 
@@ -238,24 +259,26 @@ where
 /// target's last `Arc` is dropped, the next send does not call it and it
 /// disconnects itself.
 #[doc(hidden)]
-pub struct Weakly<T, F> {
+pub struct Weakly<T, F, O = ()> {
     target: Weak<T>,
     receiver: F,
     registration: OnceLock<Registration>,
+    output: PhantomData<fn() -> O>,
 }
 
-impl<T, F> Weakly<T, F> {
+impl<T, F, O> Weakly<T, F, O> {
     #[inline]
     pub fn new(target: &Arc<T>, receiver: F) -> Self {
         Weakly {
             target: Arc::downgrade(target),
             receiver,
             registration: OnceLock::new(),
+            output: PhantomData,
         }
     }
 }
 
-impl<T, F> Liveness for Weakly<T, F> {
+impl<T, F, O> Liveness for Weakly<T, F, O> {
     #[inline]
     fn is_live(&self) -> bool {
         self.target.strong_count() != 0
@@ -267,16 +290,17 @@ impl<T, F> Liveness for Weakly<T, F> {
     }
 }
 
-impl<S: ?Sized, T, F, R> Call<S> for Weakly<T, F>
+impl<S: ?Sized, T, F, R, O> Call<S> for Weakly<T, F, O>
 where
     T: Send + Sync,
     F: Fn(&T, &S) -> R + Send + Sync,
-    R: IntoOutcome,
+    R: IntoOutcome<O::Response>,
+    O: Collect,
 {
     #[inline]
     fn call<'b>(&self, signal: &'b S) -> Step<'b> {
         match self.target.upgrade() {
-            Some(target) => Step::done((self.receiver)(&target, signal).into_outcome()),
+            Some(target) => step_of::<O, R>((self.receiver)(&target, signal)),
             None => {
                 // Disconnecting takes the registry's writer lock, which no
                 // dispatch holds; this dispatch's snapshot keeps the closure

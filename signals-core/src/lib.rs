@@ -313,7 +313,7 @@ pub mod __private_0_1_0;
 pub use catalog::{catalog, Catalog, CatalogEntry};
 pub use connection::{ConnectOptions, Connection};
 pub use handler::{AsyncReceiver, Filter, NoFilter};
-pub use outcome::{BoxError, Failure, IntoOutcome, Report, SendError};
+pub use outcome::{BoxError, Failure, IntoOutcome, Report, Response, Responses, SendError};
 pub use receiver::{Kind, Location, ReceiverInfo};
 pub use signal::{AsyncSignal, Signal, SyncSignal};
 pub use wiring::{Wiring, WiringError};
@@ -347,6 +347,11 @@ pub use wiring::{Wiring, WiringError};
 ///   with `send_async().await`, `send_robust_async().await`,
 ///   `send_robust_concurrent().await` or, from synchronous code,
 ///   `send_blocking()`, and has no synchronous `send`.
+/// - `response = T`: receivers answer with a `T` (`T: Send + 'static`): each
+///   returns `T` or `Result<T, E>`, `send` returns the answers as
+///   [`Responses<T>`] and `send_robust` a [`Report<T>`] whose
+///   [`responses()`](Report::responses) are those of the receivers that
+///   succeeded (Django's `[(receiver, response)]`).
 /// - `crate = path`: where `signals_core` is, for crates that re-export it.
 ///
 /// # What it generates
@@ -420,8 +425,33 @@ pub use signals_macros::signal;
 ///
 /// # Arguments
 ///
-/// - `signal = Path` (required): the signal, by any path or `use` alias,
-///   without generic arguments.
+/// - `signal = Path` (required, or `signals`): the signal, by any path or
+///   `use` alias, without generic arguments.
+/// - `signals = [A, B, ...]`: on a function generic over exactly one type
+///   parameter (`fn audit<S: Signal + Debug>(event: &S)`), registers it once
+///   per listed signal, each with the same order, name and filter
+///   (Django's `@receiver([a, b])`). A listed signal that does not meet the
+///   function's bounds is a compile error at its path.
+///
+///   ```
+///   use signals_core::{receiver, signal, Signal};
+///
+///   /// Sent when a user logs in.
+///   #[signal]
+///   pub struct LoggedIn { pub user: u64 }
+///
+///   /// Sent when a user logs out.
+///   #[signal]
+///   pub struct LoggedOut { pub user: u64 }
+///
+///   #[receiver(signals = [LoggedIn, LoggedOut], order = -100)]
+///   fn audit<S: Signal>(_event: &S) {
+///       println!("{}", S::NAME);
+///   }
+///
+///   assert_eq!(LoggedIn::receivers().len(), 1);
+///   assert_eq!(LoggedOut::receivers()[0].order(), -100);
+///   ```
 /// - `order = N`: an `i32`; lower runs first (default 0). Among equal orders,
 ///   static receivers run sorted by name.
 /// - `name = "..."`: the name reports, errors and introspection show
@@ -432,9 +462,10 @@ pub use signals_macros::signal;
 ///
 /// # Rules
 ///
-/// A free function (not a method, not generic, not `unsafe`) with exactly
-/// one parameter, `&Signal`, returning `()` or `Result<(), E>` where `E`
-/// converts into `Box<dyn Error + Send + Sync>`. It may be `async fn` only
+/// A free function (not a method, not `unsafe`, generic only with
+/// `signals = [...]`) with exactly one parameter, `&Signal`, returning `()`
+/// or `Result<(), E>` where `E` converts into `Box<dyn Error + Send + Sync>`
+/// (for a signal declared with `response = T`: `T` or `Result<T, E>`). It may be `async fn` only
 /// for a `#[signal(async)]` signal. Each mistake is a compile error at the
 /// offending token.
 ///

@@ -5,34 +5,254 @@ use std::error::Error;
 use std::fmt;
 
 use crate::receiver::ReceiverName;
+use crate::step::{Outcome, Step};
 
 /// The error type a failing receiver's error is boxed into.
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 
-/// What a receiver may return: `()` or `Result<(), E>` where `E` converts
-/// into a boxed error (every `E: std::error::Error + Send + Sync + 'static`,
-/// and also `String`, `&'static str` and `Box<dyn Error + Send + Sync>`).
+/// What a receiver may return: its signal's response type `T` (`()` for a
+/// signal declared without `response`) or `Result<T, E>`, where `E`
+/// converts into a boxed error (every
+/// `E: std::error::Error + Send + Sync + 'static`, and also `String`,
+/// `&'static str` and `Box<dyn Error + Send + Sync>`).
 #[diagnostic::on_unimplemented(
-    message = "a receiver must return `()` or `Result<(), E>`, not `{Self}`",
-    label = "this return type is not allowed for a receiver",
+    message = "a receiver must return `{T}` or `Result<{T}, E>`, not `{Self}`",
+    label = "expected `{T}` or `Result<{T}, E>` here",
     note = "`E` must implement `std::error::Error + Send + Sync + 'static` (or convert into `Box<dyn Error + Send + Sync>`)"
 )]
-pub trait IntoOutcome {
+pub trait IntoOutcome<T = ()> {
     #[doc(hidden)]
-    fn into_outcome(self) -> Result<(), BoxError>;
+    fn into_outcome(self) -> Result<T, BoxError>;
 }
 
-impl IntoOutcome for () {
+impl<T> IntoOutcome<T> for T {
     #[inline(always)]
-    fn into_outcome(self) -> Result<(), BoxError> {
-        Ok(())
+    fn into_outcome(self) -> Result<T, BoxError> {
+        Ok(self)
     }
 }
 
-impl<E: Into<BoxError>> IntoOutcome for Result<(), E> {
+impl<T, E: Into<BoxError>> IntoOutcome<T> for Result<T, E> {
     #[inline(always)]
-    fn into_outcome(self) -> Result<(), BoxError> {
+    fn into_outcome(self) -> Result<T, BoxError> {
         self.map_err(Into::into)
+    }
+}
+
+/// What one receiver of a `#[signal(response = T)]` answered, with its name.
+///
+/// ```
+/// use signals_core::{receiver, signal};
+///
+/// /// Asks every receiver for a greeting.
+/// #[signal(response = String)]
+/// pub struct Greet<'a> { pub name: &'a str }
+///
+/// #[receiver(signal = Greet, name = "hello")]
+/// fn hello(greet: &Greet) -> String {
+///     format!("hello, {}", greet.name)
+/// }
+///
+/// let responses = Greet { name: "ada" }.send().unwrap();
+/// let first = responses.iter().next().unwrap();
+/// assert_eq!(first.receiver_name(), "hello");
+/// assert_eq!(first.value(), "hello, ada");
+/// ```
+#[derive(Debug)]
+pub struct Response<T> {
+    receiver: ReceiverName,
+    value: T,
+}
+
+impl<T> Response<T> {
+    /// The name of the receiver that answered.
+    pub fn receiver_name(&self) -> &str {
+        self.receiver.as_str()
+    }
+
+    /// Its answer.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// Its answer, owned.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+}
+
+/// What `send` returns for a `#[signal(response = T)]`: every receiver's
+/// answer, in call order (Django's `[(receiver, response)]`).
+///
+/// ```
+/// use signals_core::{receiver, signal};
+///
+/// /// Collects menu entries from every part of the program.
+/// #[signal(response = Vec<&'static str>)]
+/// pub struct BuildMenu { pub admin: bool }
+///
+/// #[receiver(signal = BuildMenu, order = -1)]
+/// fn home(_: &BuildMenu) -> Vec<&'static str> {
+///     vec!["home"]
+/// }
+///
+/// #[receiver(signal = BuildMenu)]
+/// fn admin(menu: &BuildMenu) -> Result<Vec<&'static str>, std::io::Error> {
+///     Ok(if menu.admin { vec!["users", "logs"] } else { vec![] })
+/// }
+///
+/// let responses = BuildMenu { admin: true }.send()?;
+/// assert_eq!(responses.len(), 2);
+/// let items: Vec<&str> = responses.into_iter().flat_map(|r| r.into_value()).collect();
+/// assert_eq!(items, ["home", "users", "logs"]);
+/// # Ok::<(), signals_core::SendError>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "a send's responses are what its receivers answered"]
+pub struct Responses<T> {
+    responses: Vec<Response<T>>,
+}
+
+impl<T> Responses<T> {
+    /// How many receivers answered.
+    pub fn len(&self) -> usize {
+        self.responses.len()
+    }
+
+    /// True when no receiver answered.
+    pub fn is_empty(&self) -> bool {
+        self.responses.is_empty()
+    }
+
+    /// The answers, in call order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Response<T>> {
+        self.responses.iter()
+    }
+}
+
+impl<T> IntoIterator for Responses<T> {
+    type Item = Response<T>;
+    type IntoIter = std::vec::IntoIter<Response<T>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.responses.into_iter()
+    }
+}
+
+impl<'r, T> IntoIterator for &'r Responses<T> {
+    type Item = &'r Response<T>;
+    type IntoIter = std::slice::Iter<'r, Response<T>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.responses.iter()
+    }
+}
+
+/// An answer on its way from a receiver to the send that collects it: the
+/// receiver's value, boxed once and typed again by [`Collect::push`].
+pub(crate) type Erased = Box<dyn Any + Send>;
+
+/// The box an answer travels in.
+pub(crate) struct Answer<T>(pub(crate) T);
+
+/// What a successful send of a signal collects: nothing (`()`) for a signal
+/// without `response`, so that its sends stay allocation-free, and
+/// [`Responses<T>`] for one with. Not public API.
+#[doc(hidden)]
+pub trait Collect: Sized {
+    /// What each receiver answers.
+    type Response: Send + 'static;
+
+    /// Whether receivers answer: `false` makes their shims return the
+    /// allocation-free "done" of a signal without `response`.
+    const ANSWERS: bool;
+
+    /// Nothing collected yet.
+    fn empty() -> Self;
+
+    /// Adds one receiver's answer.
+    fn push(&mut self, receiver: ReceiverName, answer: Erased);
+
+    /// The answers, for a `Report`.
+    fn into_responses(self) -> Vec<Response<Self::Response>>;
+
+    /// The step of a synchronous receiver that returned `outcome`: the
+    /// allocation-free "done" unless receivers answer. The code `#[receiver]`
+    /// generates reaches it as `<<S as Signal>::Output as Collect>::step`,
+    /// a projection rather than a bound on `S`, so that no error names it.
+    #[inline(always)]
+    fn step<'b>(outcome: Result<Self::Response, BoxError>) -> Step<'b> {
+        step_of::<Self, _>(outcome)
+    }
+
+    /// What the future of an async receiver that returned `outcome`
+    /// resolves to.
+    #[inline(always)]
+    fn output(outcome: Result<Self::Response, BoxError>) -> Outcome {
+        outcome_of::<Self, _>(outcome)
+    }
+}
+
+impl Collect for () {
+    type Response = ();
+    const ANSWERS: bool = false;
+
+    #[inline(always)]
+    fn empty() -> Self {}
+
+    #[inline(always)]
+    fn push(&mut self, _: ReceiverName, _: Erased) {}
+
+    #[inline(always)]
+    fn into_responses(self) -> Vec<Response<()>> {
+        Vec::new()
+    }
+}
+
+impl<T: Send + 'static> Collect for Responses<T> {
+    type Response = T;
+    const ANSWERS: bool = true;
+
+    fn empty() -> Self {
+        Responses {
+            responses: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, receiver: ReceiverName, answer: Erased) {
+        // The shims box exactly `Answer<S::Response>`: the signal's own
+        // `Collect` is the only reader.
+        let Answer(value) = *answer
+            .downcast::<Answer<T>>()
+            .expect("a receiver's answer has its signal's response type");
+        self.responses.push(Response { receiver, value });
+    }
+
+    fn into_responses(self) -> Vec<Response<T>> {
+        self.responses
+    }
+}
+
+/// Turns what a synchronous receiver returned into its step: the
+/// allocation-free "done" unless receivers answer.
+#[inline(always)]
+pub(crate) fn step_of<'b, O: Collect, R: IntoOutcome<O::Response>>(value: R) -> Step<'b> {
+    let outcome = value.into_outcome();
+    if O::ANSWERS {
+        Step::answered(outcome)
+    } else {
+        Step::done(outcome.map(drop))
+    }
+}
+
+/// Turns what an async receiver's future returned into its output.
+#[inline(always)]
+pub(crate) fn outcome_of<O: Collect, R: IntoOutcome<O::Response>>(value: R) -> Outcome {
+    let outcome = value.into_outcome();
+    if O::ANSWERS {
+        outcome.map(|value| Some(Box::new(Answer(value)) as Erased))
+    } else {
+        outcome.map(|_| None)
     }
 }
 
@@ -199,24 +419,21 @@ impl fmt::Display for Failure {
 }
 
 /// What [`send_robust`](crate::Signal) returns: how many receivers ran and
-/// which of them failed, in call order.
+/// which of them failed, in call order; for a `#[signal(response = T)]`,
+/// also what each receiver that succeeded answered
+/// ([`responses()`](Report::responses)).
 #[derive(Debug)]
 #[must_use = "a Report holds the receivers' failures; check `is_ok()` or iterate `failures()`"]
-pub struct Report {
+pub struct Report<T = ()> {
     signal: &'static str,
     called: usize,
     failures: Vec<Failure>,
+    responses: Vec<Response<T>>,
 }
 
-impl Report {
+impl<T> Report<T> {
     pub(crate) fn new(signal: &'static str) -> Self {
-        // `Vec::new` does not allocate: a send where nothing fails stays off
-        // the heap.
-        Report {
-            signal,
-            called: 0,
-            failures: Vec::new(),
-        }
+        Report::with_called(signal, 0)
     }
 
     pub(crate) fn called(&mut self) {
@@ -225,10 +442,13 @@ impl Report {
 
     /// The report of a send where `called` receivers ran and none failed.
     pub(crate) fn with_called(signal: &'static str, called: usize) -> Self {
+        // `Vec::new` does not allocate: a send where nothing fails stays off
+        // the heap.
         Report {
             signal,
             called,
             failures: Vec::new(),
+            responses: Vec::new(),
         }
     }
 
@@ -236,6 +456,11 @@ impl Report {
     /// counted them itself.
     pub(crate) fn set_called(&mut self, called: usize) {
         self.called = called;
+    }
+
+    /// Sets the answers of the receivers that succeeded.
+    pub(crate) fn set_responses(&mut self, responses: Vec<Response<T>>) {
+        self.responses = responses;
     }
 
     pub(crate) fn fail(&mut self, failure: Failure) {
@@ -278,13 +503,48 @@ impl Report {
         self.failures
     }
 
+    /// What the receivers that succeeded answered, in call order: empty for
+    /// a signal declared without `response`, whose receivers answer nothing.
+    ///
+    /// ```
+    /// use signals_core::{receiver, signal};
+    ///
+    /// /// Asks how many items each store holds.
+    /// #[signal(response = u32)]
+    /// pub struct Count {}
+    ///
+    /// #[receiver(signal = Count, name = "disk")]
+    /// fn disk(_: &Count) -> Result<u32, std::io::Error> {
+    ///     Err(std::io::Error::other("unreachable"))
+    /// }
+    ///
+    /// #[receiver(signal = Count, name = "memory")]
+    /// fn memory(_: &Count) -> u32 {
+    ///     3
+    /// }
+    ///
+    /// let report = Count {}.send_robust();
+    /// assert_eq!(report.failures().next().unwrap().receiver_name(), "disk");
+    /// let answers: Vec<(&str, u32)> =
+    ///     report.responses().map(|r| (r.receiver_name(), *r.value())).collect();
+    /// assert_eq!(answers, [("memory", 3)]);
+    /// ```
+    pub fn responses(&self) -> std::slice::Iter<'_, Response<T>> {
+        self.responses.iter()
+    }
+
+    /// The answers, owned.
+    pub fn into_responses(self) -> Vec<Response<T>> {
+        self.responses
+    }
+
     /// The signal that was sent (`Signal::NAME`).
     pub fn signal_name(&self) -> &'static str {
         self.signal
     }
 }
 
-impl fmt::Display for Report {
+impl<T> fmt::Display for Report<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,

@@ -10,7 +10,7 @@ crate::linkme_targets! {
 #[cfg(feature = "testing")]
 pub use crate::handler::Project;
 pub use crate::handler::{Async, AsyncStatic, Call, Filtered, Plain, Weakly};
-pub use crate::outcome::BoxError;
+pub use crate::outcome::{BoxError, Collect};
 pub use crate::receiver::{Location, StaticReceiver};
 pub use crate::registry::{Collector, Registry};
 pub use crate::step::{BoxFuture, Step};

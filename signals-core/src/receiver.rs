@@ -75,7 +75,8 @@ impl<H: Copy + 'static> Copy for StaticReceiver<H> {}
 /// receivers and shared for run-time ones, so that naming a receiver in a
 /// failure never copies the string.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum ReceiverName {
+#[doc(hidden)]
+pub enum ReceiverName {
     Static(&'static str),
     Shared(Arc<str>),
 }

@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use crate::handler::Call;
-use crate::outcome::{BoxError, Report, SendError};
+use crate::outcome::{BoxError, Collect, Report, SendError};
 use crate::receiver::ReceiverInfo;
 use crate::registry::Registry;
 use crate::step::Step;
@@ -43,6 +43,14 @@ pub trait Signal: Sized {
     /// Whether the signal was declared `#[signal(durable)]`: its sends also
     /// write one job per durable receiver (see [`durable`](crate::durable)).
     const IS_DURABLE: bool = false;
+
+    /// What each receiver answers: `()`, unless the signal is declared
+    /// `#[signal(response = T)]`.
+    type Response: Send + 'static;
+
+    /// What a successful send returns: `()`, or
+    /// [`Responses<T>`](crate::Responses) for `#[signal(response = T)]`.
+    type Output: Collect<Response = Self::Response>;
 
     /// The static handler type: `for<'b> fn(&'b Self) -> Step<'b>`.
     #[doc(hidden)]
@@ -99,7 +107,7 @@ pub trait SyncSignal: Signal {
     /// every receiver ran, like a receiver's panic. (While `send` is already
     /// unwinding from a receiver's panic, that panic goes on and the drop's
     /// is contained, rather than abort the process.)
-    fn send(&self) -> Result<(), SendError> {
+    fn send(&self) -> Result<Self::Output, SendError> {
         crate::dispatch::send(self)
     }
 
@@ -117,7 +125,7 @@ pub trait SyncSignal: Signal {
     /// hook runs where the panic happens, before it is caught, so a caught
     /// panic is still printed by the default hook (the crate docs show a hook
     /// that keeps chosen sends quiet).
-    fn send_robust(&self) -> Report {
+    fn send_robust(&self) -> Report<Self::Response> {
         crate::dispatch::send_robust(self)
     }
 }
@@ -134,7 +142,7 @@ pub trait AsyncSignal: Signal {
     ///
     /// The future is `Send` when the signal is `Sync`. Dropping it part way
     /// leaves nothing behind: later sends work as usual.
-    fn send_async(&self) -> impl Future<Output = Result<(), SendError>> {
+    fn send_async(&self) -> impl Future<Output = Result<Self::Output, SendError>> {
         crate::dispatch_async::send_async(self)
     }
 
@@ -143,7 +151,7 @@ pub trait AsyncSignal: Signal {
     /// future (polled or dropped), and a closure dropped at the end of the
     /// send, as [`send_robust`](SyncSignal::send_robust) does. It never
     /// unwinds (unless `panic = "abort"`, where nothing can be caught).
-    fn send_robust_async(&self) -> impl Future<Output = Report> {
+    fn send_robust_async(&self) -> impl Future<Output = Report<Self::Response>> {
         crate::dispatch_async::send_robust_async(self)
     }
 
@@ -152,7 +160,7 @@ pub trait AsyncSignal: Signal {
     /// order, as each async receiver's future is created; then the futures
     /// make progress concurrently. Failures are still reported in receiver
     /// order.
-    fn send_robust_concurrent(&self) -> impl Future<Output = Report> {
+    fn send_robust_concurrent(&self) -> impl Future<Output = Report<Self::Response>> {
         crate::dispatch_async::send_robust_concurrent(self)
     }
 
@@ -174,13 +182,13 @@ pub trait AsyncSignal: Signal {
     /// another thread, so it works even with one worker); on a
     /// current-thread runtime it panics with a message that says to use
     /// `.send_async().await`, rather than hang.
-    fn send_blocking(&self) -> Result<(), SendError> {
+    fn send_blocking(&self) -> Result<Self::Output, SendError> {
         crate::dispatch_async::block_on(self.send_async())
     }
 
     /// [`send_robust_async`](AsyncSignal::send_robust_async) from synchronous
     /// code, with the caveats of [`send_blocking`](AsyncSignal::send_blocking).
-    fn send_robust_blocking(&self) -> Report {
+    fn send_robust_blocking(&self) -> Report<Self::Response> {
         crate::dispatch_async::block_on(self.send_robust_async())
     }
 }

@@ -6,16 +6,26 @@
 //! the loop compares one register with zero and moves on, as a hand-written
 //! loop over `fn(&T)` would. Everything else (a filter that declined, an
 //! error, an async receiver's future) is a boxed [`Fault`], resolved out of
-//! line. A skip costs no allocation: its box is zero-sized.
+//! line. A skip costs no allocation: its box is zero-sized. A receiver of a
+//! `#[signal(response = T)]` answers with a box holding its value, resolved
+//! out of line too: only signals that declare a response pay for it.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::outcome::BoxError;
+use crate::outcome::{Answer, BoxError, Erased};
 
-/// The future of an async receiver. Not public API.
+/// What a receiver produced once it finished: its answer, if its signal
+/// declares a response, or its error.
+pub(crate) type Outcome = Result<Option<Erased>, BoxError>;
+
+/// A boxed `Send` future that succeeds or fails (a durable receiver's job).
+/// Not public API.
 #[doc(hidden)]
 pub type BoxFuture<'b> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'b>>;
+
+/// The future of an async receiver: its answer or its error.
+pub(crate) type StepFuture<'b> = Pin<Box<dyn Future<Output = Outcome> + Send + 'b>>;
 
 /// What calling one receiver produced. Not public API: the code the macros
 /// generate builds it with [`DONE`](Step::DONE), [`done`](Step::done),
@@ -37,6 +47,16 @@ impl<'b> Step<'b> {
         }
     }
 
+    /// A synchronous receiver of a signal with a response ran; `outcome` is
+    /// its answer or its error.
+    #[inline]
+    pub fn answered<T: Send + 'static>(outcome: Result<T, BoxError>) -> Self {
+        match outcome {
+            Ok(value) => Step(Some(Box::new(Answer(value)))),
+            Err(error) => Step::failed(error),
+        }
+    }
+
     /// The receiver's filter declined this send.
     #[inline(always)]
     pub fn skipped() -> Self {
@@ -47,7 +67,7 @@ impl<'b> Step<'b> {
     #[inline(always)]
     pub fn pending<F>(future: F) -> Self
     where
-        F: Future<Output = Result<(), BoxError>> + Send + 'b,
+        F: Future<Output = Outcome> + Send + 'b,
     {
         Step(Some(Box::new(future)))
     }
@@ -69,7 +89,7 @@ impl<'b> Step<'b> {
     #[inline]
     pub(crate) fn resolve(self) -> Resolved<'b> {
         match self.0 {
-            None => Resolved::Done(Ok(())),
+            None => Resolved::Done(Ok(None)),
             Some(fault) => fault.resolve(),
         }
     }
@@ -78,11 +98,11 @@ impl<'b> Step<'b> {
 /// A [`Step`], resolved.
 pub(crate) enum Resolved<'b> {
     /// A synchronous receiver ran.
-    Done(Result<(), BoxError>),
+    Done(Outcome),
     /// The receiver's filter declined this send.
     Skipped,
     /// An async receiver returned its future.
-    Pending(BoxFuture<'b>),
+    Pending(StepFuture<'b>),
 }
 
 /// Anything but a receiver that ran and succeeded.
@@ -106,11 +126,17 @@ impl<'b> Fault<'b> for Failed {
     }
 }
 
-// A future is its own fault, so that its one box becomes the `BoxFuture`
+impl<'b, T: Send + 'static> Fault<'b> for Answer<T> {
+    fn resolve(self: Box<Self>) -> Resolved<'b> {
+        Resolved::Done(Ok(Some(self)))
+    }
+}
+
+// A future is its own fault, so that its one box becomes the `StepFuture`
 // without being moved into another.
 impl<'b, F> Fault<'b> for F
 where
-    F: Future<Output = Result<(), BoxError>> + Send + 'b,
+    F: Future<Output = Outcome> + Send + 'b,
 {
     fn resolve(self: Box<Self>) -> Resolved<'b> {
         Resolved::Pending(Box::into_pin(self))

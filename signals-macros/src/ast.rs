@@ -11,7 +11,7 @@ use syn::{
     ReturnType, Signature, Type, Visibility,
 };
 
-use crate::attr::{ReceiverArgs, SignalArgs};
+use crate::attr::{ReceiverArgs, SignalArgs, Signals};
 use crate::errors::{first_span, Errors};
 use crate::text::path_text;
 use crate::tokens::mentions_impl;
@@ -23,6 +23,8 @@ pub(crate) struct Signal<'a> {
     /// `durable`, where it was written: the signal is stored as jobs.
     pub(crate) durable: Option<Span>,
     pub(crate) name: Option<LitStr>,
+    /// `response = T`: what every receiver answers.
+    pub(crate) response: Option<Type>,
     pub(crate) krate: Option<Path>,
     pub(crate) fields: Vec<Field<'a>>,
 }
@@ -38,7 +40,11 @@ pub(crate) struct Field<'a> {
 /// A `#[receiver]` function.
 pub(crate) struct Receiver<'a> {
     pub(crate) original: &'a ReceiverFn,
-    pub(crate) signal: Path,
+    /// The signals it is registered for: one, or those of `signals = [...]`.
+    pub(crate) signals: Vec<Path>,
+    /// The type parameter of a receiver generic over its signal
+    /// (`signals = [...]`), which each registration names.
+    pub(crate) generic: Option<&'a Ident>,
     pub(crate) order: i32,
     pub(crate) name: Option<LitStr>,
     pub(crate) filter: Option<Path>,
@@ -165,6 +171,7 @@ impl<'a> Signal<'a> {
             is_async: args.is_async,
             durable: args.durable,
             name: args.name,
+            response: args.response,
             krate: args.krate,
             fields,
         })
@@ -266,25 +273,37 @@ impl<'a> Receiver<'a> {
                 "a receiver cannot be variadic",
             ));
         }
-        reject_generics(
-            &sig.generics,
-            &mut errors,
-            "a receiver cannot be generic: it is registered for one signal, so write the signal's type",
-            "a receiver cannot have const parameters: it is registered for one signal",
-        );
+        let generic = match &args.signal {
+            Ok(Signals::Many(key, _)) => generic_param(sig, *key, &mut errors),
+            Ok(Signals::One(_)) => {
+                reject_generics(&sig.generics, &mut errors, GENERIC, CONST_GENERIC);
+                None
+            }
+            // The signals are missing or wrong, which is reported already:
+            // whether the function may be generic is unknown.
+            Err(_) => sig.generics.type_params().next().map(|param| &param.ident),
+        };
         // How the messages name the signal: as the user did, when they did.
-        let signal_name = args
-            .signal
-            .as_ref()
-            .map_or_else(|_| "Signal".to_string(), path_text);
+        let signal_name = match (&args.signal, generic) {
+            (_, Some(param)) => param.to_string(),
+            (Ok(Signals::One(path)), None) => path_text(path),
+            _ => "Signal".to_string(),
+        };
         let param = check_params(sig, &signal_name, &mut errors);
-        if let Ok(signal) = &args.signal {
+        if let Ok(Signals::One(signal)) = &args.signal {
             reject_second_registration(&original.attrs, signal, &mut errors);
+        }
+        if let (Some(generic), Ok(param)) = (generic, &param) {
+            check_generic_param(generic, param, &mut errors);
         }
         errors.finish()?;
         Ok(Receiver {
             original,
-            signal: args.signal?,
+            signals: match args.signal? {
+                Signals::One(path) => vec![path],
+                Signals::Many(_, paths) => paths,
+            },
+            generic,
             order: args.order.unwrap_or(0),
             name: args.name,
             filter: args.filter,
@@ -294,6 +313,46 @@ impl<'a> Receiver<'a> {
             param: param?,
             output: Output::of(&sig.output),
         })
+    }
+}
+
+const GENERIC: &str = "a receiver generic over its signal needs the signals it is registered for: `#[receiver(signals = [A, B])]`; otherwise write the signal's type";
+const CONST_GENERIC: &str =
+    "a receiver cannot have const parameters: it is registered for one signal";
+
+/// The one type parameter of a receiver declared with `signals = [...]`.
+fn generic_param<'a>(sig: &'a Signature, key: Span, errors: &mut Errors) -> Option<&'a Ident> {
+    let mut found = None;
+    for param in &sig.generics.params {
+        match param {
+            GenericParam::Lifetime(_) => {}
+            GenericParam::Type(param) if found.is_none() => found = Some(&param.ident),
+            GenericParam::Type(param) => errors.push(Error::new(
+                param.ident.span(),
+                "a receiver with `signals = [...]` is generic over exactly one type parameter, the signal's type",
+            )),
+            GenericParam::Const(param) => errors.push(Error::new(param.const_token.span, CONST_GENERIC)),
+        }
+    }
+    if found.is_none() {
+        errors.push(Error::new(
+            key,
+            "`signals = [...]` registers a function generic over the signal, as in `fn audit<S: Signal>(event: &S)`; for one signal, write `signal = Path`",
+        ));
+    }
+    found
+}
+
+/// Checks that a generic receiver's parameter is `&S`, `S` its type
+/// parameter: each registration calls it with `S` set to one signal.
+fn check_generic_param(generic: &Ident, param: &Type, errors: &mut Errors) {
+    let is_generic =
+        matches!(param, Type::Path(path) if path.qself.is_none() && path.path.is_ident(generic));
+    if !is_generic {
+        errors.push(Error::new_spanned(
+            param,
+            format!("a receiver generic over its signal takes `&{generic}`, a reference to its type parameter"),
+        ));
     }
 }
 
@@ -419,9 +478,9 @@ fn reject_second_registration(attrs: &[Attribute], signal: &Path, errors: &mut E
             continue;
         }
         let other = ReceiverArgs::parse(list.tokens.clone(), &mut Errors::default());
-        if other
-            .signal
-            .is_ok_and(|other| other.to_token_stream().to_string() == ours)
+        if other.signal.is_ok_and(|other| {
+            matches!(other, Signals::One(other) if other.to_token_stream().to_string() == ours)
+        })
         {
             errors.push(Error::new_spanned(
                 attr,

@@ -11,20 +11,24 @@ use syn::{Error, Ident, LitInt, LitStr, Path, PathArguments, Token};
 
 use crate::errors::Errors;
 
-/// `#[signal]`, `#[signal(async)]`, `#[signal(name = "...", crate = path)]`.
+/// `#[signal]`, `#[signal(async)]`,
+/// `#[signal(name = "...", response = Type, crate = path)]`.
 pub(crate) struct SignalArgs {
     pub(crate) is_async: bool,
     /// The `durable` keyword, where it was written.
     pub(crate) durable: Option<Span>,
     pub(crate) name: Option<LitStr>,
+    pub(crate) response: Option<syn::Type>,
     pub(crate) krate: Option<Path>,
 }
 
-/// `#[receiver(signal = Path, order = N, name = "...", filter = path, crate = path)]`.
+/// `#[receiver(signal = Path, order = N, name = "...", filter = path, crate = path)]`,
+/// or `signals = [A, B, ...]` in place of `signal = Path`.
 pub(crate) struct ReceiverArgs {
-    /// `Err` when `signal = ...` is missing, or was given but invalid (then
-    /// the error is already reported, so this one is not).
-    pub(crate) signal: syn::Result<Path>,
+    /// `Err` when `signal = ...` (or `signals = [...]`) is missing, or was
+    /// given but invalid (then the error is already reported, so this one is
+    /// not).
+    pub(crate) signal: syn::Result<Signals>,
     pub(crate) order: Option<i32>,
     pub(crate) name: Option<LitStr>,
     pub(crate) filter: Option<Path>,
@@ -34,15 +38,25 @@ pub(crate) struct ReceiverArgs {
     pub(crate) retries: Option<u32>,
 }
 
-const SIGNAL_ARGS: &str = "`async`, `durable`, `name = \"...\"`, `crate = path`";
+const SIGNAL_ARGS: &str = "`async`, `durable`, `name = \"...\"`, `response = Type`, `crate = path`";
 const RECEIVER_ARGS: &str =
-    "`signal = Path`, `order = N`, `name = \"...\"`, `filter = path`, `durable`, `retries = N`, `crate = path`";
+    "`signal = Path`, `signals = [A, B]`, `order = N`, `name = \"...\"`, `filter = path`, `durable`, `retries = N`, `crate = path`";
+
+/// The signals a receiver is registered for.
+pub(crate) enum Signals {
+    /// `signal = Path`.
+    One(Path),
+    /// `signals = [A, B, ...]`, for a function generic over the signal; the
+    /// span is the key's.
+    Many(Span, Vec<Path>),
+}
 
 impl SignalArgs {
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut is_async = Slot::new("async");
         let mut durable = Slot::new("durable");
         let mut name = Slot::new("name");
+        let mut response = Slot::new("response");
         let mut krate = Slot::new("crate");
         for raw in parse_list(tokens, errors) {
             match raw {
@@ -52,6 +66,11 @@ impl SignalArgs {
                 }
                 Raw::Pair(key, value) if key == "name" => {
                     name.set(errors, key.span(), parse_name(&key, value));
+                }
+                Raw::Pair(key, value) if key == "response" => {
+                    let what =
+                        "the type every receiver answers with, as in `response = Vec<String>`";
+                    response.set(errors, key.span(), parse_value(&key, value, what));
                 }
                 Raw::Pair(key, value) if key == "crate" => {
                     krate.set(errors, key.span(), parse_crate(&key, value));
@@ -65,6 +84,7 @@ impl SignalArgs {
             is_async: is_async.value.is_some(),
             durable: durable.value,
             name: name.value,
+            response: response.value,
             krate: krate.value,
         }
     }
@@ -74,6 +94,7 @@ impl ReceiverArgs {
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut found = Errors::default();
         let mut signal = Slot::new("signal");
+        let mut signals = Slot::new("signals");
         let mut order = Slot::new("order");
         let mut name = Slot::new("name");
         let mut filter = Slot::new("filter");
@@ -97,10 +118,10 @@ impl ReceiverArgs {
                     retries.set(errors, key.span(), parse_retries(&key, value));
                 }
                 Raw::Pair(key, value) if key == "signal" => {
-                    let what =
-                        "the path of a signal, as in `signal = crate::events::UserLoggedIn`";
-                    let path = parse_path(&key, value, what, Use::Signal);
-                    signal.set(errors, key.span(), path);
+                    signal.set(errors, key.span(), parse_signal(&key, value));
+                }
+                Raw::Pair(key, value) if key == "signals" => {
+                    signals.set(errors, key.span(), parse_signal_list(&key, value));
                 }
                 Raw::Pair(key, value) if key == "order" => {
                     order.set(errors, key.span(), parse_order(&key, value));
@@ -130,7 +151,7 @@ impl ReceiverArgs {
         // right: after `signal =` or a typo, it would repeat that error.
         let report_missing = found.is_empty();
         errors.append(found);
-        let signal = required_signal(signal.value, report_missing, errors);
+        let signal = choose_signals(signal.value, signals.value, report_missing, errors);
         ReceiverArgs {
             signal,
             order: order.value,
@@ -156,14 +177,32 @@ fn reject_durable_conflicts(keys: &[(&'static str, Span)], durable: bool, errors
     }
 }
 
-/// The signal, or the error that it is missing (reported if `report`).
-fn required_signal(signal: Option<Path>, report: bool, errors: &mut Errors) -> syn::Result<Path> {
-    signal.ok_or_else(|| {
+/// `signal = Path` or `signals = [...]`: exactly one of them. A missing one
+/// is reported only when `report_missing`.
+fn choose_signals(
+    signal: Option<Signals>,
+    signals: Option<Signals>,
+    report_missing: bool,
+    errors: &mut Errors,
+) -> syn::Result<Signals> {
+    let both = match (&signal, &signals) {
+        (Some(_), Some(Signals::Many(key, _))) => Some(*key),
+        _ => None,
+    };
+    if let Some(key) = both {
+        let message = "give either `signal = Path` or `signals = [A, B]`, not both";
+        errors.push(Error::new(key, message));
+    }
+    let chosen = match both {
+        Some(_) => None,
+        None => signal.or(signals),
+    };
+    chosen.ok_or_else(|| {
         let error = Error::new(
             Span::call_site(),
-            "#[receiver] needs the signal it listens to: `#[receiver(signal = path::to::Signal)]`",
+            "#[receiver] needs the signal it listens to: `#[receiver(signal = path::to::Signal)]` (or `signals = [A, B]` on a function generic over the signal)",
         );
-        if report {
+        if report_missing && both.is_none() {
             errors.push(error.clone());
         }
         error
@@ -286,6 +325,49 @@ fn parse_retries(key: &Ident, value: TokenStream) -> syn::Result<u32> {
             format!("`retries` must fit in a u32 (0 to {})", u32::MAX),
         )
     })
+}
+
+/// `signal = Path`.
+fn parse_signal(key: &Ident, value: TokenStream) -> syn::Result<Signals> {
+    let what = "the path of a signal, as in `signal = crate::events::UserLoggedIn`";
+    parse_path(key, value, what, Use::Signal).map(Signals::One)
+}
+
+/// `[A, B, ...]`: at least one signal path, none twice.
+fn parse_signal_list(key: &Ident, value: TokenStream) -> syn::Result<Signals> {
+    let what = "a list of signal paths, as in `signals = [UserLoggedIn, UserLoggedOut]`";
+    let list: syn::ExprArray = parse_value(key, value.clone(), what)?;
+    let mut paths: Vec<Path> = Vec::new();
+    for element in &list.elems {
+        let syn::Expr::Path(syn::ExprPath {
+            path, qself: None, ..
+        }) = element
+        else {
+            return Err(Error::new_spanned(
+                element,
+                format!("`{key}` expects {what}"),
+            ));
+        };
+        check_path(path, Use::Signal)?;
+        let text = crate::text::path_text(path);
+        if paths
+            .iter()
+            .any(|seen| crate::text::path_text(seen) == text)
+        {
+            return Err(Error::new_spanned(
+                path,
+                format!("`{text}` is listed twice"),
+            ));
+        }
+        paths.push(path.clone());
+    }
+    if paths.is_empty() {
+        return Err(Error::new_spanned(
+            value,
+            format!("`{key}` needs at least one signal, as in `signals = [UserLoggedIn]`"),
+        ));
+    }
+    Ok(Signals::Many(key.span(), paths))
 }
 
 fn parse_order(key: &Ident, value: TokenStream) -> syn::Result<i32> {

@@ -21,8 +21,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::expand;
 
-/// `(args, item)` pairs: the first 7 are valid.
+/// `(args, item)` pairs: the first 8 are valid.
 const SIGNALS: &[(&str, &str)] = &[
+    (
+        "response = Vec<String>, async",
+        "pub struct Ask<'a> { pub q: &'a str }",
+    ),
     ("", "pub struct Ping {}"),
     ("", "pub struct Ping<'a> { pub label: &'a str }"),
     ("name = \"app.tick\"", "pub struct Tick { pub value: u64 }"),
@@ -48,10 +52,15 @@ const SIGNALS: &[(&str, &str)] = &[
     ("name = \"\"", "struct Ping {}"),
     ("label = 1, crate = \"x\"", "struct Ping {}"),
     ("name =", "struct Ping {}"),
+    ("response = , response = u8", "struct Ping {}"),
 ];
 
-/// `(args, item)` pairs: the first 5 are valid.
+/// `(args, item)` pairs: the first 6 are valid.
 const RECEIVERS: &[(&str, &str)] = &[
+    (
+        "signals = [Ping, crate::Pong], order = -1, filter = f",
+        "fn on<'a, S: Signal + Debug>(s: &'a S) -> Result<u8, E> { Ok(1) }",
+    ),
     ("signal = Ping", "fn on_ping(ping: &Ping) {}"),
     (
         "signal = crate::events::Ping, order = -5, name = \"early\"",
@@ -79,6 +88,8 @@ const RECEIVERS: &[(&str, &str)] = &[
     ("signal = Ping, async, filter = 1", "fn on(ping: &Ping) {}"),
     ("signal =", "struct OnPing;"),
     ("signal = Ping", "unsafe extern \"C\" fn on(ping: &Ping, ...) {}"),
+    ("signals = [Ping, Ping], signal = Pong", "fn on<S, T>(s: &Vec<S>) {}"),
+    ("signals = [], order = 1", "fn on(ping: &Ping) {}"),
 ];
 
 /// xorshift64*: small, deterministic, good enough to pick mutations.
@@ -485,12 +496,12 @@ fn assert_mixed(tally: &Tally, cases: u64) {
 fn malformed_signals_never_panic() {
     let cases = env_number("SIGNALS_FUZZ_CASES", 12_000);
     let seed = env_number("SIGNALS_FUZZ_SEED", 0x00c0_ffee);
-    assert_mixed(&run(Macro::Signal, SIGNALS, 7, cases, seed), cases);
+    assert_mixed(&run(Macro::Signal, SIGNALS, 8, cases, seed), cases);
 }
 
 #[test]
 fn malformed_receivers_never_panic() {
     let cases = env_number("SIGNALS_FUZZ_CASES", 12_000);
     let seed = env_number("SIGNALS_FUZZ_SEED", 0x00c0_ffee);
-    assert_mixed(&run(Macro::Receiver, RECEIVERS, 5, cases, seed), cases);
+    assert_mixed(&run(Macro::Receiver, RECEIVERS, 6, cases, seed), cases);
 }

@@ -1,10 +1,12 @@
 //! `#[receiver]`: the function unchanged, plus a record of it in the
 //! signal's registry, whose handler is a shim that checks the function's
-//! types at the user's tokens and calls it.
+//! types at the user's tokens and calls it; one record and shim per signal
+//! of `signals = [...]`.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
+use syn::Path;
 
 use super::{registered_name, Runtime};
 use crate::ast::{Output, Receiver};
@@ -12,28 +14,39 @@ use crate::text::unraw;
 use crate::tokens::{elide, respan};
 
 pub(super) fn expand(receiver: &Receiver<'_>) -> TokenStream {
-    let expansion = Expansion::new(receiver);
     let function = receiver.original;
-    if let Some(durable) = receiver.durable {
-        return expansion.durable(durable);
-    }
-    let shim = expansion.shim();
-    let record = expansion.record();
-    let registration = expansion.registration(&record);
-    let block = format_ident!("__signals_receiver_{}", unraw(expansion.ident));
+    let registrations = receiver.signals.iter().enumerate().map(|(index, signal)| {
+        let expansion = Expansion::new(receiver, signal, index);
+        match receiver.durable {
+            Some(durable) => expansion.durable(durable),
+            None => expansion.registered(),
+        }
+    });
     quote! {
         #function
+        #(#registrations)*
+    }
+}
 
-        // `unsafe_code`: linkme places the record with `#[link_section]`,
-        // which rustc counts as unsafe code, and the macro that does it is
-        // the signal's, so local to the user's crate; the user wrote none.
-        // Named, not `_`: on an associated function, by mistake, the error is
-        // then only that the function is not in scope.
-        #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code, dead_code)]
-        const #block: () = {
-            #shim
-            #registration
-        };
+impl Expansion<'_> {
+    /// The shim and the record of one signal.
+    fn registered(&self) -> TokenStream {
+        let shim = self.shim();
+        let record = self.record();
+        let registration = self.registration(&record);
+        let block = self.named("__signals_receiver_");
+        quote! {
+            // `unsafe_code`: linkme places the record with `#[link_section]`,
+            // which rustc counts as unsafe code, and the macro that does it is
+            // the signal's, so local to the user's crate; the user wrote none.
+            // Named, not `_`: on an associated function, by mistake, the error
+            // is then only that the function is not in scope.
+            #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code, dead_code)]
+            const #block: () = {
+                #shim
+                #registration
+            };
+        }
     }
 }
 
@@ -47,14 +60,13 @@ fn local(name: &str, at: Span) -> Ident {
     Ident::new(name, Span::call_site().located_at(at))
 }
 
-/// The shim's name: longer than the function's, so never the same.
-fn shim_ident(function: &Ident) -> Ident {
-    format_ident!("__signals_shim_{}", unraw(function))
-}
-
 /// What every generated piece of one receiver shares.
 struct Expansion<'a> {
     receiver: &'a Receiver<'a>,
+    /// The signal this registration is for.
+    signal: &'a Path,
+    /// Its place in `signals = [...]`, which the generated names carry.
+    index: Option<usize>,
     runtime: Runtime,
     ident: &'a Ident,
     /// The function's lifetime parameters: the user's types are named inside
@@ -65,19 +77,47 @@ struct Expansion<'a> {
 }
 
 impl<'a> Expansion<'a> {
-    fn new(receiver: &'a Receiver<'a>) -> Self {
+    fn new(receiver: &'a Receiver<'a>, signal: &'a Path, index: usize) -> Self {
         let sig = &receiver.original.sig;
         let lifetimes = sig
             .generics
             .lifetimes()
             .map(|param| param.lifetime.ident.to_string())
             .collect();
-        Expansion {
+        let mut expansion = Expansion {
             receiver,
+            signal,
+            index: receiver.generic.map(|_| index),
             runtime: Runtime::new(receiver.krate.as_ref()),
             ident: &sig.ident,
             lifetimes,
-            shim: shim_ident(&sig.ident),
+            shim: sig.ident.clone(),
+        };
+        expansion.shim = expansion.named("__signals_shim_");
+        expansion
+    }
+
+    /// A generated item's name: `prefix`, the function's name (so that it is
+    /// never the function), and for `signals = [...]` the signal's place.
+    fn named(&self, prefix: &str) -> Ident {
+        let function = unraw(self.ident);
+        match self.index {
+            None => format_ident!("{prefix}{function}"),
+            Some(index) => format_ident!("{prefix}{function}_{index}"),
+        }
+    }
+
+    /// The function as the shim calls it: a generic one with its type
+    /// parameter set to this registration's signal, spanned at the listed
+    /// path, so that a signal its bounds do not accept is reported there.
+    fn callee(&self) -> TokenStream {
+        let ident = self.ident;
+        match self.receiver.generic {
+            None => quote!(#ident),
+            Some(_) => {
+                let signal = self.signal;
+                quote!(#ident::<#signal>)
+            }
         }
     }
 
@@ -87,7 +127,7 @@ impl<'a> Expansion<'a> {
     /// it is never the function it calls.
     fn shim(&self) -> TokenStream {
         let Runtime { krate, private } = &self.runtime;
-        let signal = &self.receiver.signal;
+        let signal = &self.signal;
         let shim = &self.shim;
         let event = local("__signals_event", Span::call_site());
         let filter = self.filter();
@@ -128,44 +168,75 @@ impl<'a> Expansion<'a> {
         let param = elide(self.receiver.param.to_token_stream(), &self.lifetimes);
         let event = local("__signals_event", span);
         let param_local = local("__signals_param", Span::call_site());
+        if self.receiver.generic.is_some() {
+            // `&S`, checked in `ast`: the call sets `S` to the signal.
+            return quote!(let #param_local = #event;);
+        }
         // `&*`: a fresh borrow, so that a mismatch shows `&Ping`, not the
         // shim's lifetime.
         quote_spanned!(span=> let #param_local: &#param = &*#event;)
     }
 
-    /// The call of the user's function, and its result as a `Step`.
+    /// The call of the user's function, and its result as a `Step`: what it
+    /// returned, converted by `IntoOutcome` into the signal's response, then
+    /// by the signal's `Collect`, both named through the signal's
+    /// `Signal` impl, so that no error note names a function of the runtime.
     fn call(&self) -> TokenStream {
-        let private = &self.runtime.private;
+        let Runtime { krate, private } = &self.runtime;
+        let signal = self.signal;
+        let collect = quote!(<<#signal as #krate::Signal>::Output as #private::Collect>);
         let Some(token) = &self.receiver.original.sig.asyncness else {
-            if matches!(self.receiver.output, Output::Unit) {
-                let (ident, param) = (self.ident, local("__signals_param", Span::call_site()));
-                return quote!(#ident(#param); #private::Step::DONE);
-            }
-            let outcome = self.outcome(None);
-            return quote!(#private::Step::done(#outcome));
+            let outcome = self.converted(None);
+            return quote!(#collect::step(#outcome));
         };
         // The signal path is respanned too: rustc reports an unmet bound at
         // the type argument, and the mistake is the `async`, not the path.
-        let signal_at_async = respan(self.receiver.signal.to_token_stream(), token.span);
-        let krate = &self.runtime.krate;
+        let signal_at_async = respan(self.signal.to_token_stream(), token.span);
         let async_check = quote_spanned!(token.span=> let _ = <#signal_at_async as #krate::AsyncSignal>::send_blocking;);
-        let outcome = self.outcome(Some(quote_spanned!(token.span=> .await)));
+        let outcome = self.converted(Some(quote_spanned!(token.span=> .await)));
         quote! {
             #async_check
-            #private::Step::pending(async move { #outcome })
+            #private::Step::pending(async move { #collect::output(#outcome) })
         }
     }
 
     /// The call of the user's function (`awaited` if async) as a
-    /// `Result<(), BoxError>`. A receiver that returns `()` needs no
-    /// conversion: passing its unit result to `into_outcome` would trip
-    /// clippy's `unit_arg` in the user's crate, since the call carries the
-    /// user's span.
+    /// `Result<Response, BoxError>`, converted by the `IntoOutcome`
+    /// implementation named with its return type, which makes a wrong type
+    /// an error there. A receiver that returns `()` converts `()`, checked
+    /// at its name, where the missing return type would be (its unit result
+    /// passed on would trip clippy's `unit_arg` in the user's crate, since
+    /// the call carries the user's span).
+    fn converted(&self, awaited: Option<TokenStream>) -> TokenStream {
+        let krate = &self.runtime.krate;
+        let signal = self.signal;
+        let callee = self.callee();
+        let response = quote!(<#signal as #krate::Signal>::Response);
+        let Some((span, ty)) = self.returned_type() else {
+            let param = local("__signals_param", Span::call_site());
+            let unit = quote_spanned!(self.ident.span()=> <() as #krate::IntoOutcome<#response>>::into_outcome(()));
+            return quote!({ #callee(#param) #awaited; #unit });
+        };
+        let check = match ty {
+            Some(ty) => quote_spanned!(span=> <#ty as #krate::IntoOutcome<#response>>),
+            None => quote_spanned!(span=> #krate::IntoOutcome::<#response>),
+        };
+        let param = local("__signals_param", span);
+        quote_spanned!(span=> #check::into_outcome(#callee(#param) #awaited))
+    }
+
+    /// A durable receiver's call as its job's `Result<(), BoxError>`: a job
+    /// answers nothing.
     fn outcome(&self, awaited: Option<TokenStream>) -> TokenStream {
+        let krate = &self.runtime.krate;
         let ident = self.ident;
-        let Some((span, check)) = self.returned() else {
+        let Some((span, ty)) = self.returned_type() else {
             let param = local("__signals_param", Span::call_site());
             return quote!(#ident(#param) #awaited; ::core::result::Result::Ok(()));
+        };
+        let check = match ty {
+            Some(ty) => quote_spanned!(span=> <#ty as #krate::IntoOutcome>),
+            None => quote_spanned!(span=> #krate::IntoOutcome),
         };
         let param = local("__signals_param", span);
         quote_spanned!(span=> #check::into_outcome(#ident(#param) #awaited))
@@ -178,8 +249,7 @@ impl<'a> Expansion<'a> {
     /// at `durable`, so that a signal that is not durable is reported there.
     fn durable(&self, durable: Span) -> TokenStream {
         let Runtime { krate, private } = &self.runtime;
-        let function = self.receiver.original;
-        let signal = &self.receiver.signal;
+        let signal = &self.signal;
         let ident = self.ident;
         let event = local("__signals_event", Span::call_site());
         let param_let = self.param();
@@ -200,7 +270,7 @@ impl<'a> Expansion<'a> {
         let signal_at = respan(signal.to_token_stream(), durable);
         // Named after the function, like the shim, so that it never is the
         // function it calls.
-        let run = format_ident!("__signals_run_{}", unraw(ident));
+        let run = self.named("__signals_run_");
         let decode =
             quote_spanned!(durable=> #private::decode_durable::<#signal_at>(__signals_payload));
         let record = quote! {
@@ -215,8 +285,6 @@ impl<'a> Expansion<'a> {
             }
         };
         quote! {
-            #function
-
             // `unsafe_code`: linkme places the record with `#[link_section]`.
             #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code)]
             const _: () = {
@@ -245,24 +313,20 @@ impl<'a> Expansion<'a> {
     }
 
     /// For a function that returns a value: where its type is written, and
-    /// the `IntoOutcome` implementation that converts it, named with that
-    /// type, which makes a wrong type an error there. `impl Trait` cannot be
-    /// named: the call still checks it, only less precisely; `!` cannot be
-    /// named on stable, and it coerces to `()`.
-    fn returned(&self) -> Option<(Span, TokenStream)> {
-        let krate = &self.runtime.krate;
+    /// the type the conversion is named with, which makes a wrong type an
+    /// error there; `None` where it cannot be named: `impl Trait`, and a
+    /// generic receiver's type, which may name its type parameter, unknown
+    /// to the shim (the call still checks them, only less precisely). `!`
+    /// cannot be named on stable, and it coerces to `()`.
+    fn returned_type(&self) -> Option<(Span, Option<TokenStream>)> {
         let (ty, named) = match self.receiver.output {
             Output::Unit => return None,
             Output::Never(ty) => (ty, Some(quote!(()))),
             Output::Opaque(ty) => (ty, None),
+            Output::Type(ty) if self.receiver.generic.is_some() => (ty, None),
             Output::Type(ty) => (ty, Some(elide(ty.to_token_stream(), &self.lifetimes))),
         };
-        let span = ty.span();
-        let check = match named {
-            Some(named) => quote_spanned!(span=> <#named as #krate::IntoOutcome>),
-            None => quote_spanned!(span=> #krate::IntoOutcome),
-        };
-        Some((span, check))
+        Some((ty.span(), named))
     }
 
     /// The receiver's `StaticReceiver` record.
@@ -291,12 +355,12 @@ impl<'a> Expansion<'a> {
     /// (inventory).
     fn registration(&self, record: &TokenStream) -> TokenStream {
         let Runtime { krate, private } = &self.runtime;
-        let signal = &self.receiver.signal;
+        let signal = &self.signal;
         let handler =
             quote!(for<'__signals_b> fn(&'__signals_b #signal) -> #private::Step<'__signals_b>);
         // Named after the function too, so that the shim's call of the
         // function cannot find the static instead.
-        let static_ident = format_ident!("__SIGNALS_RECEIVER_{}", unraw(self.ident));
+        let static_ident = self.named("__SIGNALS_RECEIVER_");
         quote! {
             #private::if_linkme! {
                 #[#private::linkme::distributed_slice(#signal)]

@@ -44,6 +44,20 @@ fn entry_ident(seed: u64) -> Ident {
     format_ident!("__SIGNALS_ENTRY_{:016x}", seed)
 }
 
+/// What a signal's sends return: `Result<(), SendError>` and `Report` for a
+/// signal without `response`, exactly as written before responses existed;
+/// `Responses<T>` and `Report<T>` for one with.
+fn sent_types(signal: &Signal<'_>, krate: &syn::Path) -> [TokenStream; 3] {
+    match &signal.response {
+        None => [quote!(()), quote!(()), quote!(#krate::Report)],
+        Some(ty) => [
+            quote!(#ty),
+            quote!(#krate::Responses<#ty>),
+            quote!(#krate::Report<#ty>),
+        ],
+    }
+}
+
 /// What every generated piece of one signal shares.
 struct Expansion<'a> {
     signal: &'a Signal<'a>,
@@ -63,6 +77,12 @@ struct Expansion<'a> {
     handler: TokenStream,
     /// The run-time handler type.
     dyn_handler: TokenStream,
+    /// What each receiver answers: `()`, or `T`.
+    response: TokenStream,
+    /// What `send` returns on success: `()`, or `Responses<T>`.
+    output: TokenStream,
+    /// What `send_robust` returns: `Report`, or `Report<T>`.
+    report: TokenStream,
 }
 
 impl<'a> Expansion<'a> {
@@ -87,7 +107,11 @@ impl<'a> Expansion<'a> {
         let handler = quote!(for<#(#lifetimes,)* '__signals_b> fn(&'__signals_b #ty) -> #private::Step<'__signals_b>);
         let dyn_handler =
             quote!(dyn #binder #private::Call<#ty> + ::core::marker::Send + ::core::marker::Sync);
+        let [response, output, report] = sent_types(signal, &runtime.krate);
         Expansion {
+            response,
+            output,
+            report,
             name: registered_name(signal.name.as_ref(), ident),
             slice: slice_ident(seed),
             entry: entry_ident(seed),
@@ -126,25 +150,31 @@ impl<'a> Expansion<'a> {
     /// Rust, so the docs show the "copy what you need, then `async move`"
     /// pattern.
     fn async_bound(&self) -> (TokenStream, TokenStream, TokenStream) {
-        let Expansion { lifetimes, ty, .. } = self;
+        let Expansion {
+            lifetimes,
+            ty,
+            response,
+            output,
+            ..
+        } = self;
         let krate = &self.runtime.krate;
         let private = &self.runtime.private;
         if lifetimes.is_empty() {
             let bounds = quote_spanned!(self.ident.span()=>
-                __F: for<'__signals_b> #krate::AsyncReceiver<'__signals_b, #ty> + ::core::marker::Send + ::core::marker::Sync + 'static,
+                __F: for<'__signals_b> #krate::AsyncReceiver<'__signals_b, #ty, #response> + ::core::marker::Send + ::core::marker::Sync + 'static,
             );
-            (quote!(__F), bounds, quote!(#private::Async))
+            (quote!(__F), bounds, quote!(#private::Async::<__F, #output>))
         } else {
             let bound = self.fn_bound(quote!(__Fut));
             let bounds = quote_spanned!(self.ident.span()=>
                 __F: #bound,
                 __Fut: #private::Future<Output = __R> + ::core::marker::Send + 'static,
-                __R: #krate::IntoOutcome,
+                __R: #krate::IntoOutcome<#response>,
             );
             (
                 quote!(__F, __Fut, __R),
                 bounds,
-                quote!(#private::AsyncStatic),
+                quote!(#private::AsyncStatic::<__F, #output>),
             )
         }
     }
@@ -214,6 +244,9 @@ impl<'a> Expansion<'a> {
         let is_async = self.signal.is_async;
         let collect = self.collect_fn();
         let (durable, durable_impl) = self.durable_items();
+        let Expansion {
+            output, response, ..
+        } = self;
         // `do_not_recommend` keeps "`X` is not a signal" errors from listing
         // every signal in the dependency graph.
         quote! {
@@ -223,6 +256,8 @@ impl<'a> Expansion<'a> {
             impl #impl_generics #krate::Signal for #ident #ty_generics #where_clause {
                 const NAME: &'static str = #name;
                 const IS_ASYNC: bool = #is_async;
+                type Response = #response;
+                type Output = #output;
                 type __Handler = #handler;
                 type __Dyn = #dyn_handler;
                 #private::if_linkme! { type __Entry = (); }
@@ -368,46 +403,48 @@ impl<'a> Expansion<'a> {
     }
 
     fn sync_send_methods(&self) -> TokenStream {
+        let Expansion { output, report, .. } = self;
         let krate = &self.runtime.krate;
         quote! {
             /// Calls the receivers in order and stops at the first `Err`,
             /// which it returns; a panicking receiver's panic propagates.
             #[inline]
-            pub fn send(&self) -> ::core::result::Result<(), #krate::SendError> {
+            pub fn send(&self) -> ::core::result::Result<#output, #krate::SendError> {
                 <Self as #krate::SyncSignal>::send(self)
             }
 
             /// Calls every receiver, catching errors and panics, and reports
             /// each failure; it never unwinds (see `SyncSignal::send_robust`).
             #[inline]
-            pub fn send_robust(&self) -> #krate::Report {
+            pub fn send_robust(&self) -> #report {
                 <Self as #krate::SyncSignal>::send_robust(self)
             }
         }
     }
 
     fn async_send_methods(&self) -> TokenStream {
+        let Expansion { output, report, .. } = self;
         let Runtime { krate, private } = &self.runtime;
         quote! {
             /// Calls the receivers in order, awaiting async ones, and stops
             /// at the first `Err`, which it returns; a panic propagates. The
             /// future is `Send` when the signal is `Sync`.
             #[inline]
-            pub async fn send_async(&self) -> ::core::result::Result<(), #krate::SendError> {
+            pub async fn send_async(&self) -> ::core::result::Result<#output, #krate::SendError> {
                 <Self as #krate::AsyncSignal>::send_async(self).await
             }
 
             /// Calls every receiver in order, awaiting async ones, catching
             /// errors and panics (also inside a receiver's future).
             #[inline]
-            pub async fn send_robust_async(&self) -> #krate::Report {
+            pub async fn send_robust_async(&self) -> #report {
                 <Self as #krate::AsyncSignal>::send_robust_async(self).await
             }
 
             /// Like `send_robust_async`, but polls all async receivers
             /// together; failures are still reported in receiver order.
             #[inline]
-            pub async fn send_robust_concurrent(&self) -> #krate::Report {
+            pub async fn send_robust_concurrent(&self) -> #report {
                 <Self as #krate::AsyncSignal>::send_robust_concurrent(self).await
             }
 
@@ -417,19 +454,19 @@ impl<'a> Expansion<'a> {
             /// runtime's only worker, when a receiver awaits that runtime;
             /// with it, it works on a multi-thread runtime and panics on a
             /// current-thread one. See `AsyncSignal::send_blocking`.
-            pub fn send_blocking(&self) -> ::core::result::Result<(), #krate::SendError> {
+            pub fn send_blocking(&self) -> ::core::result::Result<#output, #krate::SendError> {
                 <Self as #krate::AsyncSignal>::send_blocking(self)
             }
 
             /// `send_robust_async` from synchronous code, with the caveats of
             /// `send_blocking`.
-            pub fn send_robust_blocking(&self) -> #krate::Report {
+            pub fn send_robust_blocking(&self) -> #report {
                 <Self as #krate::AsyncSignal>::send_robust_blocking(self)
             }
 
             /// Not available: this is an async signal. Use `send_async`.
             #[doc(hidden)]
-            pub fn send<'__signals_s>(&'__signals_s self) -> ::core::result::Result<(), #krate::SendError>
+            pub fn send<'__signals_s>(&'__signals_s self) -> ::core::result::Result<#output, #krate::SendError>
             where
                 &'__signals_s Self: #private::SyncSend,
             {
@@ -438,7 +475,7 @@ impl<'a> Expansion<'a> {
 
             /// Not available: this is an async signal. Use `send_robust_async`.
             #[doc(hidden)]
-            pub fn send_robust<'__signals_s>(&'__signals_s self) -> #krate::Report
+            pub fn send_robust<'__signals_s>(&'__signals_s self) -> #report
             where
                 &'__signals_s Self: #private::SyncSend,
             {
@@ -449,7 +486,13 @@ impl<'a> Expansion<'a> {
 
     fn connect_methods(&self) -> TokenStream {
         let Runtime { krate, private } = &self.runtime;
-        let Expansion { binder, ty, .. } = self;
+        let Expansion {
+            binder,
+            ty,
+            response,
+            output,
+            ..
+        } = self;
         let bound = self.fn_bound(quote!(__R));
         let filter = self.filter_bound();
         quote_spanned! {self.ident.span()=>
@@ -459,7 +502,7 @@ impl<'a> Expansion<'a> {
             pub fn connect<__F, __R>(receiver: __F) -> #krate::Connection
             where
                 __F: #bound,
-                __R: #krate::IntoOutcome,
+                __R: #krate::IntoOutcome<#response>,
             {
                 Self::connect_with(#krate::ConnectOptions::new(), receiver)
             }
@@ -472,11 +515,11 @@ impl<'a> Expansion<'a> {
             where
                 __P: #filter,
                 __F: #bound,
-                __R: #krate::IntoOutcome,
+                __R: #krate::IntoOutcome<#response>,
             {
                 let name = ::core::any::type_name::<__F>();
                 let (options, filter) = #private::split_options(options);
-                let handler = #private::Filtered::new(filter, #private::Plain::new(receiver));
+                let handler = #private::Filtered::new(filter, #private::Plain::<__F, #output>::new(receiver));
                 #private::connect::<Self>(options, name, false, #private::Arc::new(handler))
             }
 
@@ -489,7 +532,7 @@ impl<'a> Expansion<'a> {
             where
                 __T: ::core::marker::Send + ::core::marker::Sync + 'static,
                 __F: #binder ::core::ops::Fn(&__T, &#ty) -> __R + ::core::marker::Send + ::core::marker::Sync + 'static,
-                __R: #krate::IntoOutcome,
+                __R: #krate::IntoOutcome<#response>,
             {
                 let _added = Self::connect_weak_with(#krate::ConnectOptions::new(), target, receiver);
             }
@@ -507,11 +550,11 @@ impl<'a> Expansion<'a> {
                 __P: #filter,
                 __T: ::core::marker::Send + ::core::marker::Sync + 'static,
                 __F: #binder ::core::ops::Fn(&__T, &#ty) -> __R + ::core::marker::Send + ::core::marker::Sync + 'static,
-                __R: #krate::IntoOutcome,
+                __R: #krate::IntoOutcome<#response>,
             {
                 let name = ::core::any::type_name::<__F>();
                 let (options, filter) = #private::split_options(options);
-                let handler = #private::Filtered::new(filter, #private::Weakly::new(target, receiver));
+                let handler = #private::Filtered::new(filter, #private::Weakly::<__T, __F, #output>::new(target, receiver));
                 let connection = #private::connect::<Self>(options, name, false, #private::Arc::new(handler));
                 let added = connection.is_connected();
                 connection.forget();
@@ -522,6 +565,7 @@ impl<'a> Expansion<'a> {
 
     fn connect_filtered(&self) -> TokenStream {
         let krate = &self.runtime.krate;
+        let response = &self.response;
         let filter_bound = self.fn_bound(quote!(bool));
         let bound = self.fn_bound(quote!(__R));
         quote_spanned! {self.ident.span()=>
@@ -534,7 +578,7 @@ impl<'a> Expansion<'a> {
             where
                 __P: #filter_bound,
                 __F: #bound,
-                __R: #krate::IntoOutcome,
+                __R: #krate::IntoOutcome<#response>,
             {
                 Self::connect_with(#krate::ConnectOptions::new().filter(filter), receiver)
             }

@@ -1,0 +1,10 @@
+use signals_core::{receiver, signal};
+
+/// Every receiver answers with a menu entry.
+#[signal(response = String)]
+pub struct BuildMenu {}
+
+#[receiver(signal = BuildMenu)]
+fn forgets_to_answer(_menu: &BuildMenu) {}
+
+fn main() {}
