@@ -109,8 +109,12 @@
 //! in `tokio::task::block_in_place`, so the executor keeps serving other
 //! tasks. A login verifies outside its transaction. Confirmation,
 //! reset and session keys are 256 bits from the operating system's random
-//! source ([`generate_key`]), compared in constant time (`subtle`); an empty
-//! or malformed key never matches ([`is_well_formed_key`]).
+//! source ([`generate_key`]); an empty or malformed key never matches
+//! ([`is_well_formed_key`]). How a presented key is found depends on the
+//! store: [`Secret`]s compare in constant time (`subtle`), `SqlStore` keeps
+//! only SHA-256 digests of keys and looks the digest up, and
+//! [`memory::MemoryStore`] looks keys up in a hash map, whose comparison is
+//! not constant-time (it is meant for tests and single-process demos).
 //!
 //! Keys, tokens, app secrets, session keys and passwords are [`Secret`]s.
 //! `Debug` redacts every header whose name suggests a credential
@@ -158,7 +162,7 @@
 //! - `serde`: `Serialize` and `Deserialize` for the models and settings.
 //! - `axum`: [`RequestContext`] as an axum extractor (peer address from
 //!   `ConnectInfo`, session key from the session cookie) and
-//!   [`web::SessionCookie`], which sets the cookie with secure attributes.
+//!   `web::SessionCookie`, which sets the cookie with secure attributes.
 //!   `cargo run -p signals-auth --features axum --example web` serves the
 //!   flows over HTTP on localhost.
 //! - `sqlite`: `sql::SqlStore`, the [`Store`] in a SQLite database (a file

@@ -70,9 +70,9 @@
 //! SQLite (feature `sqlite`, default): one machine, no server; WAL mode.
 //! PostgreSQL (feature `postgres`): any number of workers on any number of
 //! machines sharing one database. Both through sqlx 0.8. The crate applies
-//! its own migrations ([`Queue::connect`], [`Queue::sqlite`],
-//! [`Queue::postgres`]) and records them in `signals_queue_schema`, apart
-//! from the application's own sqlx migrations.
+//! its own migrations ([`Queue::connect`], [`Queue::sqlite`], and
+//! `Queue::postgres` with that feature) and records them in
+//! `signals_queue_schema`, apart from the application's own sqlx migrations.
 
 #![warn(missing_docs)]
 
