@@ -315,7 +315,7 @@ pub use connection::{ConnectOptions, Connection};
 pub use handler::{AsyncReceiver, Filter, NoFilter};
 pub use outcome::{BoxError, Failure, IntoOutcome, Report, Response, Responses, SendError};
 pub use receiver::{Kind, Location, ReceiverInfo};
-pub use signal::{AsyncSignal, Signal, SyncSignal};
+pub use signal::{AsyncSignal, Signal, SyncSend, SyncSignal};
 pub use wiring::{Wiring, WiringError};
 
 /// Defines a signal: a braced struct whose fields are what receivers get.

@@ -32,7 +32,7 @@ pub use std::vec::Vec;
 
 use crate::connection::Connection;
 use crate::registry::DynReceiver;
-use crate::signal::{Signal, SyncSignal};
+use crate::signal::Signal;
 use crate::ConnectOptions;
 
 /// Expands its input when the linkme backend is selected.
@@ -87,17 +87,7 @@ pub use crate::{
     __if_inventory as if_inventory, __if_linkme as if_linkme, __if_testing as if_testing,
 };
 
-/// Fails to compile, at the call, when a synchronous send is asked of an
-/// async signal. Implemented for references so that the bound on the
-/// generated `send` mentions a lifetime of the method and is only checked
-/// where it is called.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is a reference to an async signal: it has no synchronous `send`",
-    label = "this signal is declared with `#[signal(async)]`",
-    note = "use `.send_async().await` (or `.send_robust_async().await`); from synchronous code, `.send_blocking()`"
-)]
-pub trait SyncSend {}
-impl<S: SyncSignal> SyncSend for &S {}
+pub use crate::signal::SyncSend;
 
 /// The options' filter, apart from the rest: the generated `connect*`
 /// methods wrap the user's closure in it.

@@ -192,3 +192,30 @@ pub trait AsyncSignal: Signal {
         crate::dispatch_async::block_on(self.send_robust_async())
     }
 }
+
+/// Implemented by references to synchronous signals: the bound of the
+/// generated `send` and `send_robust`, so that calling them on a
+/// `#[signal(async)]` signal fails to compile at the call, with a message
+/// that names the async sends instead. There is nothing to implement by hand.
+///
+/// ```compile_fail
+/// use signals_core::signal;
+///
+/// /// Sent when a file is fetched.
+/// #[signal(async)]
+/// pub struct Fetched {}
+///
+/// // error: `&Fetched` is a reference to an async signal: it has no synchronous `send`
+/// let _ = Fetched {}.send();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is a reference to an async signal: it has no synchronous `send`",
+    label = "this signal is declared with `#[signal(async)]`",
+    note = "use `.send_async().await` (or `.send_robust_async().await`); from synchronous code, `.send_blocking()`"
+)]
+pub trait SyncSend {}
+
+// Not recommended in errors: rustc would otherwise point at this impl and
+// at `SyncSignal`, burying the message above.
+#[diagnostic::do_not_recommend]
+impl<S: SyncSignal> SyncSend for &S {}
