@@ -13,7 +13,7 @@ use signals_core::BoxError;
 use crate::mail::{Mail, Mailer};
 use crate::models::{normalize_email, EmailAddress, EmailConfirmation, SocialAccount, SocialToken};
 use crate::secret::Secret;
-use crate::store::{Conflict, NewUser, Store, StoreError, StoreResult, Transaction};
+use crate::store::{refuse_empty, Conflict, NewUser, Store, StoreResult, Transaction};
 use crate::user::AuthUser;
 
 /// A user with an id, an optional username and an optional address: the
@@ -576,9 +576,7 @@ impl<U: AuthUser> Transaction for MemoryTransaction<'_, U> {
     }
 
     async fn insert_confirmation(&mut self, confirmation: &EmailConfirmation) -> StoreResult<()> {
-        if confirmation.key.is_empty() {
-            return Err(StoreError::new("a confirmation without a key"));
-        }
+        refuse_empty(&confirmation.key, "confirmation")?;
         self.write(Op::InsertConfirmation(confirmation.clone()))
     }
 
@@ -610,9 +608,7 @@ impl<U: AuthUser> Transaction for MemoryTransaction<'_, U> {
         key: &Secret<String>,
         created: SystemTime,
     ) -> StoreResult<()> {
-        if key.is_empty() {
-            return Err(StoreError::new("a reset key without a key"));
-        }
+        refuse_empty(key, "reset key")?;
         self.write(Op::InsertResetKey {
             key: key.clone(),
             user_id: user_id.to_owned(),
@@ -699,9 +695,7 @@ impl<U: AuthUser> Transaction for MemoryTransaction<'_, U> {
     }
 
     async fn insert_session(&mut self, key: &Secret<String>, user_id: &str) -> StoreResult<()> {
-        if key.is_empty() {
-            return Err(StoreError::new("a session without a key"));
-        }
+        refuse_empty(key, "session")?;
         self.write(Op::InsertSession {
             key: key.clone(),
             user_id: user_id.to_owned(),

@@ -72,7 +72,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use crate::memory::BasicUser;
 use crate::models::{EmailAddress, EmailConfirmation, SocialAccount, SocialApp, SocialToken};
 use crate::secret::Secret;
-use crate::store::{Conflict, NewUser, Store, StoreError, StoreResult, Transaction};
+use crate::store::{refuse_empty, Conflict, NewUser, Store, StoreError, StoreResult, Transaction};
 use crate::user::AuthUser;
 use crate::ExtraData;
 
@@ -398,13 +398,6 @@ fn key_hash(key: &Secret<String>) -> String {
 /// Refuses to store an empty key (a confirmation that went through serde
 /// without its key, say): every empty key would hash alike, so one such row
 /// would answer to any other empty key. `MemoryStore` refuses them too.
-fn refuse_empty(key: &Secret<String>, what: &str) -> StoreResult<()> {
-    if key.is_empty() {
-        return Err(StoreError::new(format!("a {what} without a key")));
-    }
-    Ok(())
-}
-
 /// Microseconds since the Unix epoch (negative before it).
 fn micros(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {

@@ -374,3 +374,13 @@ pub fn is_well_formed_key(key: &Secret<String>) -> bool {
     let key = key.expose_str().as_bytes();
     key.len() == KEY_BYTES * 2 && key.iter().all(|byte| HEX.contains(byte))
 }
+
+/// Every store refuses to keep a key that is empty: no presented key may
+/// ever match it. `what` names the record in the error ("a session without
+/// a key").
+pub(crate) fn refuse_empty(key: &Secret<String>, what: &str) -> StoreResult<()> {
+    if key.is_empty() {
+        return Err(StoreError::new(format!("a {what} without a key")));
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@
 //!
 //! Another store runs the same suite with a file like this one: its own
 //! `TestStore`, `new_store` and `Inspect` implementation, and the same
-//! `include!`s.
+//! `common::flow_suite!()`.
 
 mod common;
 
@@ -32,14 +32,4 @@ impl common::Inspect for MemoryStore {
     }
 }
 
-mod account_flows {
-    include!("suite/account_flows.rs");
-}
-
-mod social_flows {
-    include!("suite/social_flows.rs");
-}
-
-mod trust {
-    include!("suite/trust.rs");
-}
+common::flow_suite!();

@@ -54,14 +54,4 @@ impl common::Inspect for TestStore {
     }
 }
 
-mod account_flows {
-    include!("suite/account_flows.rs");
-}
-
-mod social_flows {
-    include!("suite/social_flows.rs");
-}
-
-mod trust {
-    include!("suite/trust.rs");
-}
+common::flow_suite!();

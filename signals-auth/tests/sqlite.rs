@@ -31,14 +31,4 @@ impl common::Inspect for SqlStore {
     }
 }
 
-mod account_flows {
-    include!("suite/account_flows.rs");
-}
-
-mod social_flows {
-    include!("suite/social_flows.rs");
-}
-
-mod trust {
-    include!("suite/trust.rs");
-}
+common::flow_suite!();

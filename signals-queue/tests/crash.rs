@@ -38,6 +38,9 @@ async fn crashing(c: &Crash) {
 }
 
 /// The child process's worker: started by the tests below, never on its own.
+// Ignored because it is not a test: the SIGKILL tests run this binary again
+// with `--ignored --exact child_worker` and the database URL in its
+// environment, then kill it mid-job; alone it would wait for jobs forever.
 #[test]
 #[ignore = "the child process of the SIGKILL tests"]
 fn child_worker() {

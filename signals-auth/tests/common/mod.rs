@@ -5,14 +5,34 @@
 //! A test binary instantiates the suite for one store by defining, at its
 //! root, `type TestStore` (a [`Store`] that implements [`Inspect`]) and
 //! `async fn new_store() -> TestStore` (a fresh, empty store), then
-//! `mod common;` and one `mod` per suite file with
-//! `include!("suite/<file>.rs")`. See `tests/memory.rs`.
+//! `mod common;` and `common::flow_suite!();`. See `tests/memory.rs`.
 //!
 //! The recorder's receivers are static, so they see the sends of every test
 //! in the binary, which run in parallel threads; each test tags its
 //! requests with its own `X-Request-Id` and reads back only its events.
 
 #![allow(dead_code)] // each suite file uses a different part
+
+/// One `mod` per suite file, each `include!`d into the calling test binary
+/// (an `include!` path is read from the file that calls this macro, so the
+/// paths are relative to `tests/`). The binary defines `TestStore` and
+/// `new_store` first.
+macro_rules! flow_suite {
+    () => {
+        mod account_flows {
+            include!("suite/account_flows.rs");
+        }
+
+        mod social_flows {
+            include!("suite/social_flows.rs");
+        }
+
+        mod trust {
+            include!("suite/trust.rs");
+        }
+    };
+}
+pub(crate) use flow_suite;
 
 use std::fmt::Debug;
 use std::future::Future;
