@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::receiver::{Kind, Location, ReceiverInfo};
+use crate::receiver::{Location, ReceiverInfo, ReceiverKind};
 
 /// What `#[signal]` records about a signal for the catalog. Not public API.
 #[doc(hidden)]
@@ -352,8 +352,8 @@ impl CatalogEntry {
 /// `static+async+filtered`, `static+durable`.
 fn kind(receiver: &ReceiverInfo) -> String {
     let mut kind = String::from(match receiver.kind() {
-        Kind::Static => "static",
-        Kind::Dynamic => "dynamic",
+        ReceiverKind::Static => "static",
+        ReceiverKind::Dynamic => "dynamic",
     });
     if receiver.is_async() {
         kind.push_str("+async");

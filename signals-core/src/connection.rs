@@ -129,7 +129,6 @@ impl fmt::Debug for Connection {
 ///     .name("search.reindex")                         // in reports and `receivers()`
 ///     .key("search.reindex")                          // connected once (Django's dispatch_uid)
 ///     .filter(|saved: &Saved| saved.table == "post"); // Django's sender=
-/// assert_eq!(options.get_order(), -10);
 /// let connection = Saved::connect_with(options, |saved: &Saved| println!("reindex {}", saved.id));
 /// assert!(connection.is_connected());
 /// Saved { table: "post", id: 1 }.send().unwrap(); // runs
@@ -200,16 +199,6 @@ impl<P> ConnectOptions<P> {
             key: self.key,
             filter,
         }
-    }
-
-    /// The order set so far.
-    pub fn get_order(&self) -> i32 {
-        self.order
-    }
-
-    /// The key set so far.
-    pub fn get_key(&self) -> Option<&str> {
-        self.key.as_deref()
     }
 
     /// The filter apart from the rest, which the registry keeps.

@@ -5,7 +5,6 @@
 //! Synchronous receivers of an async signal run inline; each async receiver
 //! costs one boxed future.
 
-use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -15,7 +14,7 @@ use std::thread::Thread;
 
 use crate::dispatch::{call, muted, release};
 use crate::observe::{self, send_span, Span};
-use crate::outcome::{BoxError, Collect, Erased, Failure, Report, SendError};
+use crate::outcome::{Collect, Erased, Failure, FailureCause, Report, SendError};
 use crate::receiver::ReceiverName;
 use crate::registry::OwnedSnapshot;
 use crate::signal::Signal;
@@ -80,22 +79,7 @@ async fn send_async_in<S: Signal>(
     Ok(output)
 }
 
-/// Why one receiver of a robust send failed.
-enum Fault {
-    Error(BoxError),
-    Panic(Box<dyn Any + Send + 'static>),
-}
-
-impl Fault {
-    fn into_failure(self, receiver: ReceiverName, position: usize) -> Failure {
-        match self {
-            Fault::Error(error) => Failure::error(receiver, position, error),
-            Fault::Panic(payload) => Failure::panic(receiver, position, payload),
-        }
-    }
-}
-
-/// Polls a receiver's future, turning a panic into a `Fault`. The future is
+/// Polls a receiver's future, turning a panic into a [`FailureCause`]. The future is
 /// dropped as soon as it is done, under the same `catch_unwind`: its drop
 /// runs the receiver's code too (what it captured, the locals it held).
 struct CatchUnwind<'b>(Option<StepFuture<'b>>);
@@ -107,7 +91,7 @@ impl<'b> CatchUnwind<'b> {
 }
 
 impl Future for CatchUnwind<'_> {
-    type Output = Result<Option<Erased>, Fault>;
+    type Output = Result<Option<Erased>, FailureCause>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let slot = &mut self.0;
@@ -122,13 +106,13 @@ impl Future for CatchUnwind<'_> {
         }));
         match polled {
             Ok(Some(Poll::Pending)) => Poll::Pending,
-            Ok(Some(Poll::Ready(outcome))) => Poll::Ready(outcome.map_err(Fault::Error)),
+            Ok(Some(Poll::Ready(outcome))) => Poll::Ready(outcome.map_err(FailureCause::Error)),
             Ok(None) => Poll::Ready(Ok(None)),
             Err(payload) => {
                 // A future that panicked is dropped too; its drop may panic
                 // again, which is contained here rather than thrown later.
                 let _ = catch_unwind(AssertUnwindSafe(|| self.0 = None));
-                Poll::Ready(Err(Fault::Panic(payload)))
+                Poll::Ready(Err(FailureCause::Panic(payload)))
             }
         }
     }
@@ -140,7 +124,11 @@ pub(crate) async fn send_robust_async<S: Signal>(signal: &S) -> Report<S::Respon
     }
     if S::IS_DURABLE {
         // Boxed, so that the futures of other signals do not carry its state.
-        return Box::pin(crate::durable::send_robust_async(signal, false)).await;
+        return Box::pin(crate::durable::send_robust_async(
+            signal,
+            send_robust_async_unmuted(signal),
+        ))
+        .await;
     }
     send_robust_async_unmuted(signal).await
 }
@@ -162,18 +150,22 @@ async fn send_robust_async_in<S: Signal>(
     let mut output = S::Output::empty();
     for callee in snapshot.cursor() {
         let outcome = match catch_unwind(AssertUnwindSafe(|| call(callee, signal).resolve())) {
-            Err(payload) => Err(Fault::Panic(payload)),
+            Err(payload) => Err(FailureCause::Panic(payload)),
             Ok(Resolved::Skipped) => continue,
-            Ok(Resolved::Done(outcome)) => outcome.map_err(Fault::Error),
+            Ok(Resolved::Done(outcome)) => outcome.map_err(FailureCause::Error),
             Ok(Resolved::Pending(future)) => CatchUnwind::new(future).await,
         };
-        report.called();
+        report.count_call();
         match outcome {
             Ok(None) => {}
             Ok(Some(answer)) => output.push(callee.name(snapshot.statics()), answer),
-            Err(fault) => {
+            Err(cause) => {
                 let position = report.len() - 1;
-                report.fail(fault.into_failure(callee.name(snapshot.statics()), position));
+                report.fail(Failure::new(
+                    callee.name(snapshot.statics()),
+                    position,
+                    cause,
+                ));
             }
         }
     }
@@ -189,7 +181,7 @@ struct Slot<'b> {
 
 enum SlotState<'b> {
     Running(CatchUnwind<'b>),
-    Finished(Result<Option<Erased>, Fault>),
+    Finished(Result<Option<Erased>, FailureCause>),
 }
 
 pub(crate) async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report<S::Response> {
@@ -198,7 +190,11 @@ pub(crate) async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report<S::R
     }
     if S::IS_DURABLE {
         // Boxed, so that the futures of other signals do not carry its state.
-        return Box::pin(crate::durable::send_robust_async(signal, true)).await;
+        return Box::pin(crate::durable::send_robust_async(
+            signal,
+            send_robust_concurrent_unmuted(signal),
+        ))
+        .await;
     }
     send_robust_concurrent_unmuted(signal).await
 }
@@ -222,9 +218,11 @@ async fn send_robust_concurrent_in<S: Signal>(
     let mut slots: Vec<Slot<'_>> = Vec::new();
     for callee in snapshot.cursor() {
         let state = match catch_unwind(AssertUnwindSafe(|| call(callee, signal).resolve())) {
-            Err(payload) => SlotState::Finished(Err(Fault::Panic(payload))),
+            Err(payload) => SlotState::Finished(Err(FailureCause::Panic(payload))),
             Ok(Resolved::Skipped) => continue,
-            Ok(Resolved::Done(outcome)) => SlotState::Finished(outcome.map_err(Fault::Error)),
+            Ok(Resolved::Done(outcome)) => {
+                SlotState::Finished(outcome.map_err(FailureCause::Error))
+            }
             Ok(Resolved::Pending(future)) => SlotState::Running(CatchUnwind::new(future)),
         };
         slots.push(Slot {
@@ -251,9 +249,11 @@ async fn send_robust_concurrent_in<S: Signal>(
     .await;
     let mut output = S::Output::empty();
     for (position, slot) in slots.into_iter().enumerate() {
-        report.called();
+        report.count_call();
         match slot.state {
-            SlotState::Finished(Err(fault)) => report.fail(fault.into_failure(slot.name, position)),
+            SlotState::Finished(Err(cause)) => {
+                report.fail(Failure::new(slot.name, position, cause))
+            }
             SlotState::Finished(Ok(Some(answer))) => output.push(slot.name, answer),
             _ => {}
         }

@@ -19,12 +19,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwapOption;
 
 use crate::outcome::{BoxError, Failure, Report, SendError};
-use crate::receiver::{Kind, Location, ReceiverInfo, ReceiverName};
+use crate::receiver::{Location, ReceiverInfo, ReceiverKind, ReceiverName};
 use crate::signal::Signal;
 use crate::step::BoxFuture;
 
@@ -95,7 +96,7 @@ impl DurableReceiver {
             module_path: Some(self.module_path),
             order: 0,
             location: self.location,
-            kind: Kind::Static,
+            kind: ReceiverKind::Static,
             is_async: self.is_async,
             is_filtered: false,
             durable: Some(self.retries),
@@ -356,7 +357,7 @@ fn robust_jobs<S: Signal>(report: &mut Report<S::Response>, outcome: Result<(), 
     let receivers = receivers_of(S::NAME);
     let failed = outcome.err().map(|error| error.to_string());
     for receiver in receivers {
-        report.called();
+        report.count_call();
         if let Some(error) = &failed {
             let position = report.len() - 1;
             let error: BoxError = error.clone().into();
@@ -383,18 +384,15 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report<S::Response> {
     report
 }
 
-/// `send_robust_async` (or, with `concurrent`, `send_robust_concurrent`) of
-/// a durable signal.
+/// `send_robust_async` or `send_robust_concurrent` of a durable signal:
+/// `inline` is that send of its inline receivers, awaited once the jobs are
+/// prepared.
 pub(crate) async fn send_robust_async<S: Signal>(
     signal: &S,
-    concurrent: bool,
+    inline: impl Future<Output = Report<S::Response>>,
 ) -> Report<S::Response> {
     let prepared = prepare(signal);
-    let mut report = if concurrent {
-        crate::dispatch_async::send_robust_concurrent_unmuted(signal).await
-    } else {
-        crate::dispatch_async::send_robust_async_unmuted(signal).await
-    };
+    let mut report = inline.await;
     let outcome = match prepared {
         Ok(None) => return report,
         Ok(Some((queue, jobs))) => match jobs {

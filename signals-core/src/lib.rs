@@ -314,7 +314,7 @@ pub use catalog::{catalog, Catalog, CatalogEntry};
 pub use connection::{ConnectOptions, Connection};
 pub use handler::{AsyncReceiver, Filter, NoFilter};
 pub use outcome::{BoxError, Failure, IntoOutcome, Report, Response, Responses, SendError};
-pub use receiver::{Kind, Location, ReceiverInfo};
+pub use receiver::{Location, ReceiverInfo, ReceiverKind};
 pub use signal::{AsyncSignal, Signal, SyncSend, SyncSignal};
 pub use wiring::{Wiring, WiringError};
 

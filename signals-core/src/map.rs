@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::{self, Write};
 
 use crate::catalog::Catalog;
-use crate::receiver::{Kind, ReceiverInfo};
+use crate::receiver::{ReceiverInfo, ReceiverKind};
 
 /// A receiver node stands for every registration with the same crate, name
 /// and flavour: one function registered for several signals (or several
@@ -152,7 +152,7 @@ fn receiver_node(receiver: &ReceiverInfo) -> Node {
         label: format!("{}{flavour}", receiver.name()),
         shape,
         group: match (receiver.kind(), receiver.crate_name()) {
-            (Kind::Static, Some(krate)) => Group::Crate(krate),
+            (ReceiverKind::Static, Some(krate)) => Group::Crate(krate),
             _ => Group::RunTime,
         },
     }

@@ -322,9 +322,10 @@ impl Error for SendError {
     }
 }
 
-/// Why a receiver failed during [`send_robust`](crate::Signal).
+/// Why a receiver failed during [`send_robust`](crate::Signal): the error
+/// it returned, or the payload of its panic.
 #[derive(Debug)]
-enum Cause {
+pub(crate) enum FailureCause {
     Error(BoxError),
     Panic(Box<dyn Any + Send + 'static>),
 }
@@ -334,15 +335,23 @@ enum Cause {
 pub struct Failure {
     receiver: ReceiverName,
     position: usize,
-    cause: Cause,
+    cause: FailureCause,
 }
 
 impl Failure {
+    pub(crate) fn new(receiver: ReceiverName, position: usize, cause: FailureCause) -> Self {
+        Failure {
+            receiver,
+            position,
+            cause,
+        }
+    }
+
     pub(crate) fn error(receiver: ReceiverName, position: usize, error: BoxError) -> Self {
         Failure {
             receiver,
             position,
-            cause: Cause::Error(error),
+            cause: FailureCause::Error(error),
         }
     }
 
@@ -354,7 +363,7 @@ impl Failure {
         Failure {
             receiver,
             position,
-            cause: Cause::Panic(payload),
+            cause: FailureCause::Panic(payload),
         }
     }
 
@@ -372,25 +381,25 @@ impl Failure {
 
     /// Whether the receiver panicked (rather than returned `Err`).
     pub fn is_panic(&self) -> bool {
-        matches!(self.cause, Cause::Panic(_))
+        matches!(self.cause, FailureCause::Panic(_))
     }
 
     /// The error the receiver returned; `None` if it panicked.
     pub fn as_error(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
         match &self.cause {
-            Cause::Error(error) => Some(&**error),
-            Cause::Panic(_) => None,
+            FailureCause::Error(error) => Some(&**error),
+            FailureCause::Panic(_) => None,
         }
     }
 
     /// The panic message, when the receiver panicked with a string.
     pub fn panic_message(&self) -> Option<&str> {
         match &self.cause {
-            Cause::Panic(payload) => payload
+            FailureCause::Panic(payload) => payload
                 .downcast_ref::<&'static str>()
                 .copied()
                 .or_else(|| payload.downcast_ref::<String>().map(String::as_str)),
-            Cause::Error(_) => None,
+            FailureCause::Error(_) => None,
         }
     }
 
@@ -398,8 +407,8 @@ impl Failure {
     /// [`std::panic::resume_unwind`]; `None` if the receiver returned `Err`.
     pub fn into_panic(self) -> Option<Box<dyn Any + Send + 'static>> {
         match self.cause {
-            Cause::Panic(payload) => Some(payload),
-            Cause::Error(_) => None,
+            FailureCause::Panic(payload) => Some(payload),
+            FailureCause::Error(_) => None,
         }
     }
 }
@@ -407,8 +416,10 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.cause {
-            Cause::Error(error) => write!(f, "receiver `{}` failed: {error}", self.receiver_name()),
-            Cause::Panic(_) => match self.panic_message() {
+            FailureCause::Error(error) => {
+                write!(f, "receiver `{}` failed: {error}", self.receiver_name())
+            }
+            FailureCause::Panic(_) => match self.panic_message() {
                 Some(message) => {
                     write!(f, "receiver `{}` panicked: {message}", self.receiver_name())
                 }
@@ -456,7 +467,8 @@ impl<T> Report<T> {
         Report::with_called(signal, 0)
     }
 
-    pub(crate) fn called(&mut self) {
+    /// Counts one more receiver called.
+    pub(crate) fn count_call(&mut self) {
         self.called += 1;
     }
 
@@ -503,10 +515,10 @@ impl<T> Report<T> {
 
     pub(crate) fn fail(&mut self, failure: Failure) {
         match &failure.cause {
-            Cause::Error(error) => {
+            FailureCause::Error(error) => {
                 crate::observe::receiver_failed(self.signal, failure.receiver_name(), &**error)
             }
-            Cause::Panic(_) => crate::observe::receiver_panicked(
+            FailureCause::Panic(_) => crate::observe::receiver_panicked(
                 self.signal,
                 failure.receiver_name(),
                 failure.panic_message(),
@@ -520,8 +532,34 @@ impl<T> Report<T> {
         self.failures_slice().is_empty()
     }
 
-    /// How many receivers were called (receivers a filter skipped are not
-    /// counted).
+    /// How many receivers the send called: those that succeeded, failed or
+    /// panicked alike (so `len()` is at least `failures().count()`), plus one
+    /// per durable receiver whose job the send wrote, or failed to write.
+    /// Receivers whose filter declined the send were not called and are not
+    /// counted.
+    ///
+    /// ```
+    /// use signals_core::{receiver, signal, ConnectOptions};
+    ///
+    /// #[signal]
+    /// pub struct Saved { pub table: &'static str }
+    ///
+    /// #[receiver(signal = Saved)]
+    /// fn fails(_: &Saved) -> Result<(), std::fmt::Error> {
+    ///     Err(std::fmt::Error)
+    /// }
+    ///
+    /// #[receiver(signal = Saved)]
+    /// fn succeeds(_: &Saved) {}
+    ///
+    /// let _skipped = Saved::connect_with(
+    ///     ConnectOptions::new().filter(|saved: &Saved| saved.table == "user"),
+    ///     |_: &Saved| {},
+    /// );
+    /// let report = Saved { table: "post" }.send_robust();
+    /// assert_eq!(report.len(), 2); // `fails` and `succeeds`, not the filtered one
+    /// assert_eq!(report.failures().count(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         self.called
     }

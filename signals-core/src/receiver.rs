@@ -92,7 +92,7 @@ impl ReceiverName {
 
 /// Whether a receiver was registered at link time or connected at run time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
+pub enum ReceiverKind {
     /// Registered by `#[receiver]`: lives as long as the program.
     Static,
     /// Connected at run time with `connect`; lives until its
@@ -107,7 +107,7 @@ pub struct ReceiverInfo {
     pub(crate) module_path: Option<&'static str>,
     pub(crate) order: i32,
     pub(crate) location: Location,
-    pub(crate) kind: Kind,
+    pub(crate) kind: ReceiverKind,
     pub(crate) is_async: bool,
     pub(crate) is_filtered: bool,
     /// `Some(retries)` for a durable receiver.
@@ -144,7 +144,7 @@ impl ReceiverInfo {
     }
 
     /// Static (`#[receiver]`) or dynamic (`connect`).
-    pub fn kind(&self) -> Kind {
+    pub fn kind(&self) -> ReceiverKind {
         self.kind
     }
 
@@ -177,8 +177,8 @@ impl ReceiverInfo {
 impl fmt::Display for ReceiverInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.kind {
-            Kind::Static => "static",
-            Kind::Dynamic => "dynamic",
+            ReceiverKind::Static => "static",
+            ReceiverKind::Dynamic => "dynamic",
         };
         let flavour = if self.is_async { " async" } else { "" };
         let filtered = if self.is_filtered { " filtered" } else { "" };

@@ -15,7 +15,7 @@
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::catalog::{Catalog, CatalogEntry};
-use crate::receiver::{Kind, Location, ReceiverInfo};
+use crate::receiver::{Location, ReceiverInfo, ReceiverKind};
 
 impl Serialize for Catalog {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -86,11 +86,11 @@ impl Serialize for ReceiverInfo {
     }
 }
 
-impl Serialize for Kind {
+impl Serialize for ReceiverKind {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(match self {
-            Kind::Static => "static",
-            Kind::Dynamic => "dynamic",
+            ReceiverKind::Static => "static",
+            ReceiverKind::Dynamic => "dynamic",
         })
     }
 }

@@ -5,8 +5,8 @@
 //! The common case, a receiver that ran and succeeded, is a null pointer, so
 //! the loop compares one register with zero and moves on, as a hand-written
 //! loop over `fn(&T)` would. Everything else (a filter that declined, an
-//! error, an async receiver's future) is a boxed [`Fault`], resolved out of
-//! line. A skip costs no allocation: its box is zero-sized. A receiver of a
+//! error, an async receiver's future) is a boxed [`Unresolved`], resolved out
+//! of line. A skip costs no allocation: its box is zero-sized. A receiver of a
 //! `#[signal(response = T)]` answers with a box holding its value, resolved
 //! out of line too: only signals that declare a response pay for it.
 
@@ -32,7 +32,7 @@ pub(crate) type StepFuture<'b> = Pin<Box<dyn Future<Output = Outcome> + Send + '
 /// [`skipped`](Step::skipped) and [`pending`](Step::pending).
 #[doc(hidden)]
 #[must_use]
-pub struct Step<'b>(Option<Box<dyn Fault<'b>>>);
+pub struct Step<'b>(Option<Box<dyn Unresolved<'b>>>);
 
 impl<'b> Step<'b> {
     /// A synchronous receiver that returns `()` ran.
@@ -90,7 +90,7 @@ impl<'b> Step<'b> {
     pub(crate) fn resolve(self) -> Resolved<'b> {
         match self.0 {
             None => Resolved::Done(Ok(None)),
-            Some(fault) => fault.resolve(),
+            Some(unresolved) => unresolved.resolve(),
         }
     }
 }
@@ -105,14 +105,15 @@ pub(crate) enum Resolved<'b> {
     Pending(StepFuture<'b>),
 }
 
-/// Anything but a receiver that ran and succeeded.
-trait Fault<'b>: Send + 'b {
+/// What a [`Step`] boxes: anything but a receiver that ran and succeeded,
+/// resolved out of line into a [`Resolved`].
+trait Unresolved<'b>: Send + 'b {
     fn resolve(self: Box<Self>) -> Resolved<'b>;
 }
 
 struct Skipped;
 
-impl<'b> Fault<'b> for Skipped {
+impl<'b> Unresolved<'b> for Skipped {
     fn resolve(self: Box<Self>) -> Resolved<'b> {
         Resolved::Skipped
     }
@@ -120,21 +121,21 @@ impl<'b> Fault<'b> for Skipped {
 
 struct Failed(BoxError);
 
-impl<'b> Fault<'b> for Failed {
+impl<'b> Unresolved<'b> for Failed {
     fn resolve(self: Box<Self>) -> Resolved<'b> {
         Resolved::Done(Err(self.0))
     }
 }
 
-impl<'b, T: Send + 'static> Fault<'b> for Answer<T> {
+impl<'b, T: Send + 'static> Unresolved<'b> for Answer<T> {
     fn resolve(self: Box<Self>) -> Resolved<'b> {
         Resolved::Done(Ok(Some(self)))
     }
 }
 
-// A future is its own fault, so that its one box becomes the `StepFuture`
+// A future is its own `Unresolved`, so that its one box becomes the `StepFuture`
 // without being moved into another.
-impl<'b, F> Fault<'b> for F
+impl<'b, F> Unresolved<'b> for F
 where
     F: Future<Output = Outcome> + Send + 'b,
 {

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::catalog::{catalog, Catalog};
-use crate::receiver::Kind;
+use crate::receiver::ReceiverKind;
 use crate::signal::Signal;
 
 /// What a test suite relies on in the wiring of its binary: which signals
@@ -181,7 +181,7 @@ fn missing_receiver(catalog: &Catalog, signal: &str, krate: &str) -> String {
         .filter(|e| {
             e.receivers()
                 .iter()
-                .any(|r| r.kind() == Kind::Static && r.crate_name() == Some(krate))
+                .any(|r| r.kind() == ReceiverKind::Static && r.crate_name() == Some(krate))
         })
         .map(|e| e.name())
         .collect();

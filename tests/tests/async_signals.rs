@@ -3,7 +3,7 @@
 //! futures inside `tokio::spawn`, cancellation, concurrent robust delivery,
 //! run-time async receivers and the blocking bridge.
 
-use signals_core::{receiver, signal, Kind};
+use signals_core::{receiver, signal, ReceiverKind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,18 +62,18 @@ async fn mixed_receivers_run_in_contract_order() {
         *LOG.lock().unwrap(),
         ["async -5", "async 0 a", "sync 0 b", "dynamic 0", "sync 10"]
     );
-    let kinds: Vec<(Kind, bool)> = Mixed::receivers()
+    let kinds: Vec<(ReceiverKind, bool)> = Mixed::receivers()
         .iter()
         .map(|r| (r.kind(), r.is_async()))
         .collect();
     assert_eq!(
         kinds,
         [
-            (Kind::Static, true),
-            (Kind::Static, true),
-            (Kind::Static, false),
-            (Kind::Dynamic, true),
-            (Kind::Static, false)
+            (ReceiverKind::Static, true),
+            (ReceiverKind::Static, true),
+            (ReceiverKind::Static, false),
+            (ReceiverKind::Dynamic, true),
+            (ReceiverKind::Static, false)
         ]
     );
 

@@ -7,7 +7,7 @@
 //! the sync, async and weak forms; `connect_async` takes async closures whose
 //! future borrows the signal.
 
-use signals_core::{signal, ConnectOptions, Kind};
+use signals_core::{signal, ConnectOptions, ReceiverKind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
@@ -113,7 +113,7 @@ fn a_weak_receiver_is_called_with_its_target_and_gone_with_it() {
         window.seen.lock().unwrap().push(event.label.to_owned());
     });
     assert_eq!(Weakly::receivers().len(), 1);
-    assert_eq!(Weakly::receivers()[0].kind(), Kind::Dynamic);
+    assert_eq!(Weakly::receivers()[0].kind(), ReceiverKind::Dynamic);
     Weakly { label: "one" }.send().unwrap();
     assert_eq!(window.seen(), ["one"]);
     // The receiver holds the target weakly.

@@ -4,7 +4,7 @@
 //! has its errors reported by `send` and `send_robust` under its name; and
 //! `ConnectOptions` order and name are honoured.
 
-use signals_core::{receiver, signal, ConnectOptions, Connection, Kind};
+use signals_core::{receiver, signal, ConnectOptions, Connection, ReceiverKind};
 use std::error::Error;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -224,9 +224,17 @@ fn static_zero(signal: &Configured) {
 #[test]
 fn connect_options_set_the_order_and_the_name() {
     let options = ConnectOptions::new().order(-3).name("early");
-    assert_eq!(options.get_order(), -3);
-    assert_eq!(ConnectOptions::new().get_order(), 0);
-    assert_eq!(ConnectOptions::default().get_order(), 0);
+    // What was set shows in `Debug`; the defaults are order 0 and no name.
+    let shown = format!("{options:?}");
+    assert!(
+        shown.contains("order: -3") && shown.contains("\"early\""),
+        "{shown}"
+    );
+    assert_eq!(
+        format!("{:?}", ConnectOptions::new()),
+        format!("{:?}", ConnectOptions::default())
+    );
+    assert!(format!("{:?}", ConnectOptions::new()).contains("order: 0, name: None"));
 
     let push = |entry: &'static str| {
         move |signal: &Configured| signal.log.lock().unwrap().push(entry.to_string())
@@ -252,23 +260,23 @@ fn connect_options_set_the_order_and_the_name() {
     );
 
     let receivers = Configured::receivers();
-    let seen: Vec<(&str, i32, Kind)> = receivers
+    let seen: Vec<(&str, i32, ReceiverKind)> = receivers
         .iter()
         .map(|r| (r.name(), r.order(), r.kind()))
         .collect();
     assert_eq!(
         seen[..3],
         [
-            ("early", -3, Kind::Dynamic),
-            ("early", -3, Kind::Dynamic),
-            ("static zero", 0, Kind::Static),
+            ("early", -3, ReceiverKind::Dynamic),
+            ("early", -3, ReceiverKind::Dynamic),
+            ("static zero", 0, ReceiverKind::Static),
         ]
     );
-    assert_eq!(seen[4], ("late", 7, Kind::Dynamic));
+    assert_eq!(seen[4], ("late", 7, ReceiverKind::Dynamic));
     // Without a name, a run-time receiver still has one, at order 0.
     let (name, order, kind) = seen[3];
     assert!(!name.is_empty());
-    assert_eq!((order, kind), (0, Kind::Dynamic));
+    assert_eq!((order, kind), (0, ReceiverKind::Dynamic));
 
     drop((early, early_again, late, unnamed));
     assert_eq!(Configured::receivers().len(), 1);

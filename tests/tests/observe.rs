@@ -3,7 +3,7 @@
 
 signals_core::link!(receivers_only);
 
-use signals_core::{catalog, receiver, signal, testing, Kind, Signal};
+use signals_core::{catalog, receiver, signal, testing, ReceiverKind, Signal};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 
@@ -33,7 +33,10 @@ fn the_catalog_lists_signals_and_receivers_of_several_crates_with_locations() {
     assert_eq!(page.location().line(), 14);
     let receiver = &page.receivers()[0];
     assert_eq!(receiver.name(), "observe::count_view");
-    assert_eq!((receiver.order(), receiver.kind()), (2, Kind::Static));
+    assert_eq!(
+        (receiver.order(), receiver.kind()),
+        (2, ReceiverKind::Static)
+    );
     assert_eq!(
         (receiver.location().file(), receiver.location().line()),
         ("tests/tests/observe.rs", 20)

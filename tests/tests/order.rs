@@ -4,7 +4,7 @@
 //! receivers record, and by `receivers()`, whose names, orders, kinds and
 //! source locations (this file, the right lines) must match.
 
-use signals_core::{receiver, signal, ConnectOptions, Connection, Kind, ReceiverInfo};
+use signals_core::{receiver, signal, ConnectOptions, Connection, ReceiverInfo, ReceiverKind};
 use std::sync::Mutex;
 
 /// Every receiver pushes its name onto `log`.
@@ -115,8 +115,8 @@ fn receivers_run_by_order_then_static_by_name_then_dynamic_by_connect_order() {
     assert_eq!(names, expected);
     let orders: Vec<i32> = receivers.iter().map(ReceiverInfo::order).collect();
     assert_eq!(orders, [-5, -5, 0, 0, 0, 0, 0, 10, 10]);
-    let kinds: Vec<Kind> = receivers.iter().map(ReceiverInfo::kind).collect();
-    use Kind::{Dynamic as D, Static as S};
+    let kinds: Vec<ReceiverKind> = receivers.iter().map(ReceiverInfo::kind).collect();
+    use ReceiverKind::{Dynamic as D, Static as S};
     assert_eq!(kinds, [S, D, S, S, S, D, D, S, D]);
 
     for info in &receivers {
@@ -127,11 +127,11 @@ fn receivers_run_by_order_then_static_by_name_then_dynamic_by_connect_order() {
         );
         assert!(!info.is_async(), "{info}");
         match info.kind() {
-            Kind::Static => {
+            ReceiverKind::Static => {
                 assert_eq!(info.module_path(), Some("order"), "{info}");
                 assert_eq!(info.crate_name(), Some("order"), "{info}");
             }
-            Kind::Dynamic => {
+            ReceiverKind::Dynamic => {
                 assert_eq!(info.module_path(), None, "{info}");
                 assert_eq!(info.crate_name(), None, "{info}");
                 // All four were connected by the one call in `connect_named`.
@@ -197,8 +197,8 @@ fn receivers_run_by_order_then_static_by_name_then_dynamic_by_connect_order() {
     );
 
     drop((c_ten, c_zero_a, c_late));
-    let kinds: Vec<Kind> = Ordered::receivers().iter().map(|r| r.kind()).collect();
-    assert_eq!(kinds, [Kind::Static; 5]);
+    let kinds: Vec<ReceiverKind> = Ordered::receivers().iter().map(|r| r.kind()).collect();
+    assert_eq!(kinds, [ReceiverKind::Static; 5]);
 }
 
 /// The order is a full `i32`: the extremes sort correctly around statics.

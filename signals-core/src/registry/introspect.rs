@@ -3,7 +3,7 @@
 use super::list::{List, ListCursor, Planned};
 use super::statics::{Meta, Statics};
 use crate::handler::Liveness;
-use crate::receiver::{Kind, ReceiverInfo};
+use crate::receiver::{ReceiverInfo, ReceiverKind};
 
 /// Every receiver's description, in call order: the static receivers, or
 /// the run-time list if one is connected. Only the walk is generic; the
@@ -35,7 +35,7 @@ fn of_static(m: &Meta) -> ReceiverInfo {
         module_path: Some(m.module_path),
         order: m.order,
         location: m.location,
-        kind: Kind::Static,
+        kind: ReceiverKind::Static,
         is_async: m.is_async,
         is_filtered: m.is_filtered,
         durable: None,
@@ -48,7 +48,7 @@ fn of_dynamic(m: &super::list::DynMeta) -> ReceiverInfo {
         module_path: None,
         order: m.order,
         location: m.location,
-        kind: Kind::Dynamic,
+        kind: ReceiverKind::Dynamic,
         is_async: m.is_async,
         is_filtered: m.is_filtered,
         durable: None,
