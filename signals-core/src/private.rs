@@ -96,8 +96,8 @@ pub fn split_options<P>(options: ConnectOptions<P>) -> (ConnectOptions, P) {
     options.split()
 }
 
-/// Connects a run-time receiver: the body of every generated `connect*`
-/// method, which wraps the user's closure in a [`Call`] type.
+/// Connects a run-time receiver: the body of the generated `connect_with`
+/// and `connect_weak_with`, which wrap the user's closure in a [`Call`] type.
 ///
 /// `default_name` is the closure's type name; a closure's is unreadable
 /// (`main::{{closure}}`), so it is named after the `connect` call instead.
@@ -105,7 +105,34 @@ pub fn split_options<P>(options: ConnectOptions<P>) -> (ConnectOptions, P) {
 pub fn connect<S: Signal>(
     options: ConnectOptions,
     default_name: &'static str,
-    is_async: bool,
+    handler: Arc<S::__Dyn>,
+) -> Connection {
+    connect_as::<S>(options, default_name, Flavour::Sync, handler)
+}
+
+/// [`connect`] for an async receiver: the body of the generated
+/// `connect_async_with`.
+#[track_caller]
+pub fn connect_async<S: Signal>(
+    options: ConnectOptions,
+    default_name: &'static str,
+    handler: Arc<S::__Dyn>,
+) -> Connection {
+    connect_as::<S>(options, default_name, Flavour::Async, handler)
+}
+
+/// Whether a run-time receiver returns a future.
+#[derive(PartialEq, Eq)]
+enum Flavour {
+    Sync,
+    Async,
+}
+
+#[track_caller]
+fn connect_as<S: Signal>(
+    options: ConnectOptions,
+    default_name: &'static str,
+    flavour: Flavour,
     handler: Arc<S::__Dyn>,
 ) -> Connection {
     let location = Location::from_caller(std::panic::Location::caller());
@@ -121,11 +148,31 @@ pub fn connect<S: Signal>(
         options.order,
         name,
         location,
-        is_async,
+        flavour == Flavour::Async,
         is_filtered,
         options.key,
         handler,
     ))
+}
+
+/// Starts a recording of the current thread's sends of `S`: the body of the
+/// generated `record` (feature `testing`).
+#[cfg(feature = "testing")]
+pub fn record<S: Signal, T>(
+    values: Arc<std::sync::Mutex<Vec<T>>>,
+    handler: Arc<S::__Dyn>,
+) -> crate::testing::Recording<T> {
+    crate::testing::record::<S, T>(values, handler, crate::testing::Threads::Current)
+}
+
+/// [`record`] for the sends of every thread: the body of the generated
+/// `record_all_threads`.
+#[cfg(feature = "testing")]
+pub fn record_all_threads<S: Signal, T>(
+    values: Arc<std::sync::Mutex<Vec<T>>>,
+    handler: Arc<S::__Dyn>,
+) -> crate::testing::Recording<T> {
+    crate::testing::record::<S, T>(values, handler, crate::testing::Threads::All)
 }
 
 /// Fails to compile, at the `durable` of `#[receiver(..., durable)]`, when

@@ -44,6 +44,15 @@ use std::thread::ThreadId;
 use crate::handler::Call;
 use crate::signal::Signal;
 
+/// Which threads' sends a hook sees.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Threads {
+    /// The thread that installed it.
+    Current,
+    /// Every thread.
+    All,
+}
+
 /// What a hook does to the sends it sees.
 enum Action {
     Mute,
@@ -111,9 +120,9 @@ pub(crate) fn intercept<S: Signal>(signal: &S) -> bool {
 struct HookGuard(u64);
 
 impl HookGuard {
-    fn install(signal: Option<usize>, all_threads: bool, action: Action) -> Self {
+    fn install(signal: Option<usize>, threads: Threads, action: Action) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let thread = (!all_threads).then(|| std::thread::current().id());
+        let thread = (threads == Threads::Current).then(|| std::thread::current().id());
         hooks().push(Arc::new(Hook {
             id,
             signal,
@@ -211,19 +220,15 @@ impl<T: fmt::Debug> fmt::Debug for Recording<T> {
     }
 }
 
-/// Starts a recording. Called by the generated `record` methods, which know
-/// how to build the signal's handler. Not public API.
-#[doc(hidden)]
-pub fn __record<S: Signal, T>(
+/// Starts a recording of `S`'s sends: `handler` pushes into `values`. The
+/// generated `record` methods, which know how to build the handler, reach it
+/// through `__private`.
+pub(crate) fn record<S: Signal, T>(
     values: Arc<Mutex<Vec<T>>>,
     handler: Arc<S::__Dyn>,
-    all_threads: bool,
+    threads: Threads,
 ) -> Recording<T> {
-    let hook = HookGuard::install(
-        Some(key::<S>()),
-        all_threads,
-        Action::Record(Box::new(handler)),
-    );
+    let hook = HookGuard::install(Some(key::<S>()), threads, Action::Record(Box::new(handler)));
     Recording {
         values,
         _hook: hook,
@@ -246,14 +251,14 @@ impl fmt::Debug for Muted {
 /// Mutes `S`'s receivers on the current thread while the guard lives.
 pub fn mute<S: Signal>() -> Muted {
     Muted {
-        _hook: HookGuard::install(Some(key::<S>()), false, Action::Mute),
+        _hook: HookGuard::install(Some(key::<S>()), Threads::Current, Action::Mute),
     }
 }
 
 /// Mutes `S`'s receivers on every thread while the guard lives.
 pub fn mute_all_threads<S: Signal>() -> Muted {
     Muted {
-        _hook: HookGuard::install(Some(key::<S>()), true, Action::Mute),
+        _hook: HookGuard::install(Some(key::<S>()), Threads::All, Action::Mute),
     }
 }
 
@@ -266,18 +271,18 @@ pub struct Journal {
 
 /// Starts a journal of the current thread's sends.
 pub fn journal() -> Journal {
-    start_journal(false)
+    start_journal(Threads::Current)
 }
 
 /// Starts a journal of every thread's sends.
 pub fn journal_all_threads() -> Journal {
-    start_journal(true)
+    start_journal(Threads::All)
 }
 
-fn start_journal(all_threads: bool) -> Journal {
+fn start_journal(threads: Threads) -> Journal {
     let names = Arc::new(Mutex::new(Vec::new()));
     Journal {
-        _hook: HookGuard::install(None, all_threads, Action::Journal(Arc::clone(&names))),
+        _hook: HookGuard::install(None, threads, Action::Journal(Arc::clone(&names))),
         names,
     }
 }

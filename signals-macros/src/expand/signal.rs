@@ -520,7 +520,7 @@ impl<'a> Expansion<'a> {
                 let name = ::core::any::type_name::<__F>();
                 let (options, filter) = #private::split_options(options);
                 let handler = #private::Filtered::new(filter, #private::Plain::<__F, #output>::new(receiver));
-                #private::connect::<Self>(options, name, false, #private::Arc::new(handler))
+                #private::connect::<Self>(options, name, #private::Arc::new(handler))
             }
 
             /// Connects a receiver at run time that holds `target` weakly and
@@ -555,7 +555,7 @@ impl<'a> Expansion<'a> {
                 let name = ::core::any::type_name::<__F>();
                 let (options, filter) = #private::split_options(options);
                 let handler = #private::Filtered::new(filter, #private::Weakly::<__T, __F, #output>::new(target, receiver));
-                let connection = #private::connect::<Self>(options, name, false, #private::Arc::new(handler));
+                let connection = #private::connect::<Self>(options, name, #private::Arc::new(handler));
                 let added = connection.is_connected();
                 connection.forget();
                 added
@@ -627,7 +627,7 @@ impl<'a> Expansion<'a> {
                 let name = ::core::any::type_name::<__F>();
                 let (options, filter) = #private::split_options(options);
                 let handler = #private::Filtered::new(filter, #wrapper::new(receiver));
-                #private::connect::<Self>(options, name, true, #private::Arc::new(handler))
+                #private::connect_async::<Self>(options, name, #private::Arc::new(handler))
             }
         }
     }
@@ -639,7 +639,7 @@ impl<'a> Expansion<'a> {
         let (impl_generics, ty_generics, where_clause) =
             self.signal.original.generics.split_for_impl();
         let bound = self.fn_bound(quote!(__T));
-        let recorder = |name: &str, doc: &str, all_threads: bool| {
+        let recorder = |name: &str, doc: &str| {
             let name = Ident::new(name, ident.span());
             quote_spanned! {ident.span()=>
                 #[doc = #doc]
@@ -650,19 +650,17 @@ impl<'a> Expansion<'a> {
                 {
                     let handler = #private::Project::new(projection);
                     let values = handler.sink();
-                    #krate::testing::__record::<Self, __T>(values, #private::Arc::new(handler), #all_threads)
+                    #private::#name::<Self, __T>(values, #private::Arc::new(handler))
                 }
             }
         };
         let record = recorder(
             "record",
             " Records a projection of every send of this signal on the current\n thread while the returned recording lives (feature `testing`).",
-            false,
         );
         let record_all_threads = recorder(
             "record_all_threads",
             " Like `record`, for the sends of every thread.",
-            true,
         );
         quote_spanned! {ident.span()=>
             #private::if_testing! {
