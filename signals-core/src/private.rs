@@ -11,7 +11,15 @@ crate::linkme_targets! {
 pub use crate::handler::Project;
 pub use crate::handler::{Async, AsyncStatic, Call, Filtered, Plain, Weakly};
 pub use crate::outcome::{BoxError, Collect};
-pub use crate::receiver::{Location, StaticReceiver};
+use crate::receiver::Location;
+pub use crate::receiver::StaticReceiver;
+
+/// Where a receiver is written: `file!()`, `line!()` and `column!()` at its
+/// name.
+#[inline]
+pub const fn location(file: &'static str, line: u32, column: u32) -> Location {
+    Location::new(file, line, column)
+}
 pub use crate::registry::{Collector, Registry};
 pub use crate::step::{BoxFuture, Step};
 
@@ -86,8 +94,6 @@ macro_rules! __if_testing {
 pub use crate::{
     __if_inventory as if_inventory, __if_linkme as if_linkme, __if_testing as if_testing,
 };
-
-pub use crate::signal::SyncSend;
 
 /// The options' filter, apart from the rest: the generated `connect*`
 /// methods wrap the user's closure in it.

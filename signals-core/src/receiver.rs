@@ -15,8 +15,7 @@ pub struct Location {
 }
 
 impl Location {
-    #[doc(hidden)]
-    pub const fn new(file: &'static str, line: u32, column: u32) -> Self {
+    pub(crate) const fn new(file: &'static str, line: u32, column: u32) -> Self {
         Location { file, line, column }
     }
 

@@ -66,12 +66,33 @@ impl Runtime {
         Runtime { krate, private }
     }
 
+    /// A rustdoc link to `item` of the runtime crate, shown as `text`. The
+    /// path is written out: `quote!` does not interpolate inside a doc
+    /// comment, so `#krate` there would reach the user's docs as is.
+    fn doc_link(&self, text: &str, item: &str) -> String {
+        let mut path = String::new();
+        for segment in &self.krate.segments {
+            path.push_str(&segment.ident.to_string());
+            path.push_str("::");
+        }
+        format!("[`{text}`]({path}{item})")
+    }
+
+    /// The doc of a generated method that forwards to the trait method
+    /// `item` (`SyncSignal::send`): its docs are written once, there.
+    fn forwarded_doc(&self, item: &str) -> String {
+        format!(
+            " {}, callable without importing the trait.",
+            self.doc_link(item, item)
+        )
+    }
+
     /// Where the item is written, spanned at its name, so that `line!()`
     /// and `column!()` point there.
     fn location(&self, at: &Ident) -> TokenStream {
         let private = &self.private;
         quote_spanned! {at.span()=>
-            #private::Location::new(::core::file!(), ::core::line!(), ::core::column!())
+            #private::location(::core::file!(), ::core::line!(), ::core::column!())
         }
     }
 }
@@ -129,6 +150,19 @@ mod tests {
         assert_eq!(
             Runtime::new(Some(&krate)).private.to_string(),
             "my :: signals :: __private_0_1_0"
+        );
+    }
+
+    #[test]
+    fn doc_links_name_the_runtime_crate() {
+        assert_eq!(
+            Runtime::new(None).doc_link("Connection", "Connection"),
+            "[`Connection`](signals_core::Connection)"
+        );
+        let krate: Path = syn::parse_str("my::signals").unwrap();
+        assert_eq!(
+            Runtime::new(Some(&krate)).forwarded_doc("SyncSignal::send"),
+            " [`SyncSignal::send`](my::signals::SyncSignal::send), callable without importing the trait."
         );
     }
 }

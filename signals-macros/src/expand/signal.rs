@@ -375,20 +375,21 @@ impl<'a> Expansion<'a> {
         let connect = self.connect_methods();
         let connect_filtered = self.connect_filtered();
         let connect_async = self.connect_async_methods();
+        let has_receivers = self.runtime.forwarded_doc("Signal::has_receivers");
+        let receivers = self.runtime.forwarded_doc("Signal::receivers");
         quote! {
             // Generated API a program uses only some of.
             #[allow(dead_code, single_use_lifetimes, unreachable_pub)]
             impl #impl_generics #ident #ty_generics #where_clause {
                 #sends
 
-                /// True if at least one receiver (static or connected) would be
-                /// called.
+                #[doc = #has_receivers]
                 #[inline]
                 pub fn has_receivers() -> bool {
                     <Self as #krate::Signal>::has_receivers()
                 }
 
-                /// Every receiver, in the order a send calls them.
+                #[doc = #receivers]
                 pub fn receivers() -> #private::Vec<#krate::ReceiverInfo> {
                     <Self as #krate::Signal>::receivers()
                 }
@@ -405,16 +406,16 @@ impl<'a> Expansion<'a> {
     fn sync_send_methods(&self) -> TokenStream {
         let Expansion { output, report, .. } = self;
         let krate = &self.runtime.krate;
+        let send = self.runtime.forwarded_doc("SyncSignal::send");
+        let send_robust = self.runtime.forwarded_doc("SyncSignal::send_robust");
         quote! {
-            /// Calls the receivers in order and stops at the first `Err`,
-            /// which it returns; a panicking receiver's panic propagates.
+            #[doc = #send]
             #[inline]
             pub fn send(&self) -> ::core::result::Result<#output, #krate::SendError> {
                 <Self as #krate::SyncSignal>::send(self)
             }
 
-            /// Calls every receiver, catching errors and panics, and reports
-            /// each failure; it never unwinds (see `SyncSignal::send_robust`).
+            #[doc = #send_robust]
             #[inline]
             pub fn send_robust(&self) -> #report {
                 <Self as #krate::SyncSignal>::send_robust(self)
@@ -424,42 +425,44 @@ impl<'a> Expansion<'a> {
 
     fn async_send_methods(&self) -> TokenStream {
         let Expansion { output, report, .. } = self;
-        let Runtime { krate, private } = &self.runtime;
+        let krate = &self.runtime.krate;
+        let [send_async, send_robust_async, send_robust_concurrent, send_blocking, send_robust_blocking] =
+            [
+                "send_async",
+                "send_robust_async",
+                "send_robust_concurrent",
+                "send_blocking",
+                "send_robust_blocking",
+            ]
+            .map(|method| {
+                self.runtime
+                    .forwarded_doc(&format!("AsyncSignal::{method}"))
+            });
         quote! {
-            /// Calls the receivers in order, awaiting async ones, and stops
-            /// at the first `Err`, which it returns; a panic propagates. The
-            /// future is `Send` when the signal is `Sync`.
+            #[doc = #send_async]
             #[inline]
             pub async fn send_async(&self) -> ::core::result::Result<#output, #krate::SendError> {
                 <Self as #krate::AsyncSignal>::send_async(self).await
             }
 
-            /// Calls every receiver in order, awaiting async ones, catching
-            /// errors and panics (also inside a receiver's future).
+            #[doc = #send_robust_async]
             #[inline]
             pub async fn send_robust_async(&self) -> #report {
                 <Self as #krate::AsyncSignal>::send_robust_async(self).await
             }
 
-            /// Like `send_robust_async`, but polls all async receivers
-            /// together; failures are still reported in receiver order.
+            #[doc = #send_robust_concurrent]
             #[inline]
             pub async fn send_robust_concurrent(&self) -> #report {
                 <Self as #krate::AsyncSignal>::send_robust_concurrent(self).await
             }
 
-            /// Sends from synchronous code, blocking this thread until the
-            /// send completes. Without signals-core's `tokio` feature it hangs
-            /// inside a current-thread tokio runtime, or on a multi-thread
-            /// runtime's only worker, when a receiver awaits that runtime;
-            /// with it, it works on a multi-thread runtime and panics on a
-            /// current-thread one. See `AsyncSignal::send_blocking`.
+            #[doc = #send_blocking]
             pub fn send_blocking(&self) -> ::core::result::Result<#output, #krate::SendError> {
                 <Self as #krate::AsyncSignal>::send_blocking(self)
             }
 
-            /// `send_robust_async` from synchronous code, with the caveats of
-            /// `send_blocking`.
+            #[doc = #send_robust_blocking]
             pub fn send_robust_blocking(&self) -> #report {
                 <Self as #krate::AsyncSignal>::send_robust_blocking(self)
             }
@@ -468,7 +471,7 @@ impl<'a> Expansion<'a> {
             #[doc(hidden)]
             pub fn send<'__signals_s>(&'__signals_s self) -> ::core::result::Result<#output, #krate::SendError>
             where
-                &'__signals_s Self: #private::SyncSend,
+                &'__signals_s Self: #krate::SyncSend,
             {
                 <Self as #krate::AsyncSignal>::send_blocking(self)
             }
@@ -477,7 +480,7 @@ impl<'a> Expansion<'a> {
             #[doc(hidden)]
             pub fn send_robust<'__signals_s>(&'__signals_s self) -> #report
             where
-                &'__signals_s Self: #private::SyncSend,
+                &'__signals_s Self: #krate::SyncSend,
             {
                 <Self as #krate::AsyncSignal>::send_robust_blocking(self)
             }
@@ -495,9 +498,19 @@ impl<'a> Expansion<'a> {
         } = self;
         let bound = self.fn_bound(quote!(__R));
         let filter = self.filter_bound();
+        let connect = format!(
+            " Connects a receiver at run time, at order 0. It stays connected\n until the returned {} is dropped.",
+            self.runtime.doc_link("Connection", "Connection")
+        );
+        let options = self.runtime.doc_link("ConnectOptions", "ConnectOptions");
+        let connect_with = format!(
+            " Connects a receiver at run time with\n {options}: an order, a name, a\n key, a filter."
+        );
+        let connect_weak_with = format!(
+            " `connect_weak` with {options}.\n Returns false if it added nothing, because a receiver with the\n same key is connected."
+        );
         quote_spanned! {self.ident.span()=>
-            /// Connects a receiver at run time, at order 0. It stays connected
-            /// until the returned [`Connection`](#krate::Connection) is dropped.
+            #[doc = #connect]
             #[track_caller]
             pub fn connect<__F, __R>(receiver: __F) -> #krate::Connection
             where
@@ -507,9 +520,7 @@ impl<'a> Expansion<'a> {
                 Self::connect_with(#krate::ConnectOptions::new(), receiver)
             }
 
-            /// Connects a receiver at run time with
-            /// [`ConnectOptions`](#krate::ConnectOptions): an order, a name, a
-            /// key, a filter.
+            #[doc = #connect_with]
             #[track_caller]
             pub fn connect_with<__P, __F, __R>(options: #krate::ConnectOptions<__P>, receiver: __F) -> #krate::Connection
             where
@@ -537,9 +548,7 @@ impl<'a> Expansion<'a> {
                 let _added = Self::connect_weak_with(#krate::ConnectOptions::new(), target, receiver);
             }
 
-            /// `connect_weak` with [`ConnectOptions`](#krate::ConnectOptions).
-            /// Returns false if it added nothing, because a receiver with the
-            /// same key is connected.
+            #[doc = #connect_weak_with]
             #[track_caller]
             pub fn connect_weak_with<__P, __T, __F, __R>(
                 options: #krate::ConnectOptions<__P>,
@@ -602,11 +611,16 @@ impl<'a> Expansion<'a> {
              the future cannot borrow it. Copy what you need, then return `async move { ... }`: \
              `|event: &Sig| { let id = event.id; async move { touch(id).await } }`."
         };
+        let connect_async = format!(
+            " Connects an async receiver at run time. It stays connected\n until the returned {} is\n dropped. The receiver is {what}",
+            self.runtime.doc_link("Connection", "Connection")
+        );
+        let connect_async_with = format!(
+            " Connects an async receiver at run time with\n {}: an order, a name, a\n key, a filter.",
+            self.runtime.doc_link("ConnectOptions", "ConnectOptions")
+        );
         quote_spanned! {self.ident.span()=>
-            /// Connects an async receiver at run time. It stays connected
-            /// until the returned [`Connection`](#krate::Connection) is
-            /// dropped. The receiver is
-            #[doc = #what]
+            #[doc = #connect_async]
             #[track_caller]
             pub fn connect_async<#params>(receiver: __F) -> #krate::Connection
             where
@@ -615,9 +629,7 @@ impl<'a> Expansion<'a> {
                 Self::connect_async_with(#krate::ConnectOptions::new(), receiver)
             }
 
-            /// Connects an async receiver at run time with
-            /// [`ConnectOptions`](#krate::ConnectOptions): an order, a name, a
-            /// key, a filter.
+            #[doc = #connect_async_with]
             #[track_caller]
             pub fn connect_async_with<__P, #params>(options: #krate::ConnectOptions<__P>, receiver: __F) -> #krate::Connection
             where
