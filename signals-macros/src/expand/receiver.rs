@@ -376,3 +376,61 @@ impl<'a> Expansion<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::ReceiverFn;
+    use crate::attr::ReceiverArgs;
+    use crate::errors::Errors;
+
+    /// The names `named` builds for each registration of a receiver.
+    fn names(args: &str, source: &str, prefix: &str) -> Vec<String> {
+        let mut errors = Errors::default();
+        let args = ReceiverArgs::parse(args.parse().unwrap(), &mut errors);
+        let Ok(function) = syn::parse_str::<ReceiverFn>(source) else {
+            panic!("`{source}` parses");
+        };
+        let Ok(receiver) = Receiver::from_syn(&function, args, errors) else {
+            panic!("`{source}` is a valid receiver");
+        };
+        let receiver = &receiver;
+        (receiver.signals.iter().enumerate())
+            .map(|(index, signal)| {
+                Expansion::new(receiver, signal, index)
+                    .named(prefix)
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn generated_names_carry_the_function_and_the_signal_index() {
+        assert_eq!(
+            names(
+                "signal = Ping",
+                "fn on_ping(_: &Ping) {}",
+                "__signals_shim_"
+            ),
+            ["__signals_shim_on_ping"]
+        );
+        // A raw identifier loses its `r#`, which could not follow a prefix.
+        assert_eq!(
+            names(
+                "signal = Ping",
+                "fn r#type(_: &Ping) {}",
+                "__signals_receiver_"
+            ),
+            ["__signals_receiver_type"]
+        );
+        // One name per listed signal, told apart by its place in the list.
+        assert_eq!(
+            names(
+                "signals = [A, b::B]",
+                "fn audit<S: Signal>(_: &S) {}",
+                "__signals_shim_"
+            ),
+            ["__signals_shim_audit_0", "__signals_shim_audit_1"]
+        );
+    }
+}

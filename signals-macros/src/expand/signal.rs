@@ -373,6 +373,7 @@ impl<'a> Expansion<'a> {
             self.sync_send_methods()
         };
         let connect = self.connect_methods();
+        let connect_weak = self.connect_weak_methods();
         let connect_filtered = self.connect_filtered();
         let connect_async = self.connect_async_methods();
         let has_receivers = self.runtime.forwarded_doc("Signal::has_receivers");
@@ -395,6 +396,8 @@ impl<'a> Expansion<'a> {
                 }
 
                 #connect
+
+                #connect_weak
 
                 #connect_filtered
 
@@ -490,11 +493,7 @@ impl<'a> Expansion<'a> {
     fn connect_methods(&self) -> TokenStream {
         let Runtime { krate, private } = &self.runtime;
         let Expansion {
-            binder,
-            ty,
-            response,
-            output,
-            ..
+            response, output, ..
         } = self;
         let bound = self.fn_bound(quote!(__R));
         let filter = self.filter_bound();
@@ -505,9 +504,6 @@ impl<'a> Expansion<'a> {
         let options = self.runtime.doc_link("ConnectOptions", "ConnectOptions");
         let connect_with = format!(
             " Connects a receiver at run time with\n {options}: an order, a name, a\n key, a filter."
-        );
-        let connect_weak_with = format!(
-            " `connect_weak` with {options}.\n Returns false if it added nothing, because a receiver with the\n same key is connected."
         );
         quote_spanned! {self.ident.span()=>
             #[doc = #connect]
@@ -533,7 +529,24 @@ impl<'a> Expansion<'a> {
                 let handler = #private::Filtered::new(filter, #private::Plain::<__F, #output>::new(receiver));
                 #private::connect::<Self>(options, name, #private::Arc::new(handler))
             }
+        }
+    }
 
+    fn connect_weak_methods(&self) -> TokenStream {
+        let Runtime { krate, private } = &self.runtime;
+        let Expansion {
+            binder,
+            ty,
+            response,
+            output,
+            ..
+        } = self;
+        let filter = self.filter_bound();
+        let connect_weak_with = format!(
+            " `connect_weak` with {}.\n Returns false if it added nothing, because a receiver with the\n same key is connected.",
+            self.runtime.doc_link("ConnectOptions", "ConnectOptions")
+        );
+        quote_spanned! {self.ident.span()=>
             /// Connects a receiver at run time that holds `target` weakly and
             /// is called with it (Django's and Blinker's weak receivers).
             /// Once the target's last `Arc` is dropped, the receiver is not
