@@ -41,6 +41,164 @@ pub type JobFuture = BoxFuture<'static>;
 /// the payload does not decode.
 pub type Runner = fn(&[u8]) -> Result<JobFuture, BoxError>;
 
+/// A signal declared `#[signal(durable)]`: its sends also store one job per
+/// durable receiver, with the signal as the job's payload (JSON, through
+/// serde), so it owns its data and implements `serde::Serialize` and
+/// `serde::Deserialize` ([`DurablePayload`]). The serde part needs the
+/// feature `durable` (signals-queue turns it on).
+///
+/// `#[signal(durable)]` implements it; it is not implemented by hand (a
+/// signal declared without `durable` stores no jobs). A
+/// `#[receiver(signal = S, durable)]` needs it of `S`, so that a durable
+/// receiver of a signal that is not durable fails to compile, with this
+/// trait's message.
+///
+#[cfg_attr(feature = "durable", doc = "```")]
+#[cfg_attr(not(feature = "durable"), doc = "```ignore")]
+/// use signals_core::{signal, DurableSignal};
+///
+/// /// An order was placed.
+/// #[signal(durable)]
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// pub struct Placed {
+///     pub order: u64,
+///     pub email: String,
+/// }
+///
+/// let placed = Placed { order: 7, email: "ada@example.com".into() };
+/// let payload = placed.to_payload().unwrap();
+/// assert_eq!(Placed::from_payload(&payload).unwrap().order, 7);
+///
+/// // A payload that does not decode is an error that leaves its values out.
+/// let Err(error) = Placed::from_payload(br#"{"order":"ada@example.com"}"#) else {
+///     panic!("a string is not an order number");
+/// };
+/// assert!(!error.to_string().contains("ada@"), "{error}");
+/// assert!(error.to_string().contains("line 1 column"), "{error}");
+/// ```
+///
+/// ```compile_fail
+/// use signals_core::{receiver, signal};
+///
+/// /// Not durable.
+/// #[signal]
+/// pub struct Clicked {}
+///
+/// // error: `Clicked` is not a durable signal, so it cannot have durable receivers
+/// #[receiver(signal = Clicked, durable)]
+/// async fn remember(_: &Clicked) {}
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a durable signal, so it cannot have durable receivers",
+    label = "a durable receiver needs a durable signal",
+    note = "declare the signal with `#[signal(durable)]` (its fields owned, with `#[derive(serde::Serialize, serde::Deserialize)]`), or remove `durable` to run the receiver during the send"
+)]
+pub trait DurableSignal: Signal {
+    /// How the signal is written and read, from [`DurablePayload`]. Set by
+    /// `#[signal(durable)]`.
+    #[doc(hidden)]
+    const __CODEC: Codec<Self>;
+
+    /// The signal as a job's payload: JSON.
+    fn to_payload(&self) -> Result<Vec<u8>, BoxError> {
+        (Self::__CODEC.encode)(self)
+            .map_err(|error| format!("signal `{}` does not serialise: {error}", Self::NAME).into())
+    }
+
+    /// A job's payload as the signal it was written from. The error names
+    /// the signal and what kind of mismatch it is, with its line and column
+    /// in the payload, never the payload's values: they may be personal
+    /// data, and the error is stored with the job and logged.
+    fn from_payload(payload: &[u8]) -> Result<Self, BoxError> {
+        (Self::__CODEC.decode)(payload).map_err(|error| {
+            format!("the payload does not decode into `{}`: {error}", Self::NAME).into()
+        })
+    }
+}
+
+/// What a durable signal's payload needs: implemented for every type that
+/// implements `serde::Serialize` and `serde::de::DeserializeOwned` (feature
+/// `durable`). It exists so that a `#[signal(durable)]` without them is one
+/// error that says so.
+#[cfg_attr(
+    feature = "durable",
+    diagnostic::on_unimplemented(
+        message = "`{Self}` is a durable signal, so it must implement `serde::Serialize` and `serde::Deserialize`",
+        label = "stored as JSON in each job",
+        note = "add `#[derive(serde::Serialize, serde::Deserialize)]` below `#[signal(durable)]`; every field must implement both too"
+    )
+)]
+#[cfg_attr(
+    not(feature = "durable"),
+    diagnostic::on_unimplemented(
+        message = "`#[signal(durable)]` needs the `durable` feature of signals-core",
+        label = "durable signals are stored as JSON, through serde",
+        note = "add `signals-queue` to this crate's dependencies (it turns the feature on), or turn on the `durable` feature of `signals-core` in Cargo.toml"
+    )
+)]
+pub trait DurablePayload: Sized {
+    /// serde_json's writing and reading of this type.
+    #[doc(hidden)]
+    const CODEC: Codec<Self>;
+}
+
+// Not recommended in errors: rustc would otherwise list serde's bounds and
+// every type that meets them, burying the message above.
+#[cfg(feature = "durable")]
+#[diagnostic::do_not_recommend]
+impl<T: serde::Serialize + serde::de::DeserializeOwned> DurablePayload for T {
+    const CODEC: Codec<Self> = Codec {
+        encode: |value| serde_json::to_vec(value).map_err(|e| Redacted(&e).to_string().into()),
+        decode: |payload| {
+            serde_json::from_slice(payload).map_err(|e| Redacted(&e).to_string().into())
+        },
+    };
+}
+
+/// A durable signal's encoding and decoding. Not public API.
+#[doc(hidden)]
+pub struct Codec<T> {
+    encode: fn(&T) -> Result<Vec<u8>, BoxError>,
+    decode: fn(&[u8]) -> Result<T, BoxError>,
+}
+
+/// A serde_json error without the values it may quote (`invalid type:
+/// string "ada@example.com"`): its category, the missing field's name (a
+/// name of the signal's own fields, not from the payload), line and column.
+#[cfg(feature = "durable")]
+struct Redacted<'e>(&'e serde_json::Error);
+
+#[cfg(feature = "durable")]
+impl fmt::Display for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use serde_json::error::Category;
+        let error = self.0;
+        let what = match error.classify() {
+            Category::Io => "it could not be read",
+            Category::Syntax => "it is not valid JSON",
+            Category::Eof => "it ends early",
+            Category::Data => {
+                "a value does not fit the signal (wrong type, unknown field or variant, bad length)"
+            }
+        };
+        // serde's `missing field `name``: a field of the type, not a value.
+        let message = error.to_string();
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(field, _)| field)
+            .filter(|field| field.chars().all(|c| c.is_alphanumeric() || c == '_'));
+        match missing {
+            Some(field) => write!(f, "missing field `{field}`")?,
+            None => f.write_str(what)?,
+        }
+        if error.line() != 0 {
+            write!(f, " at line {} column {}", error.line(), error.column())?;
+        }
+        f.write_str(" (the payload's values are left out)")
+    }
+}
+
 /// A durable receiver linked into this binary: what a worker needs to run
 /// its jobs. `#[receiver(signal = S, durable)]` makes one; list them with
 /// [`receivers`].

@@ -312,6 +312,7 @@ pub mod __private_0_1_0;
 
 pub use catalog::{catalog, Catalog, CatalogEntry};
 pub use connection::{ConnectOptions, Connection};
+pub use durable::{DurablePayload, DurableSignal};
 pub use handler::{AsyncReceiver, Filter, NoFilter};
 pub use outcome::{BoxError, Failure, IntoOutcome, Report, Response, Responses, SendError};
 pub use receiver::{Location, ReceiverInfo, ReceiverKind};

@@ -271,8 +271,7 @@ impl<'a> Expansion<'a> {
         // Named after the function, like the shim, so that it never is the
         // function it calls.
         let run = self.named("__signals_run_");
-        let decode =
-            quote_spanned!(durable=> #private::decode_durable::<#signal_at>(__signals_payload));
+        let decode = quote_spanned!(durable=> <#signal_at as #krate::DurableSignal>::from_payload(__signals_payload));
         let record = quote! {
             #private::DurableReceiver {
                 signal: <#signal as #krate::Signal>::NAME,

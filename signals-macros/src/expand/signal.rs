@@ -283,29 +283,28 @@ impl<'a> Expansion<'a> {
     }
 
     /// A durable signal's payload is itself as JSON: `IS_DURABLE`, the
-    /// encoding (inside `impl Signal`) and `impl DurableSignal` with the
-    /// decoding. Spanned at `durable`, so that a signal serde cannot handle
-    /// is reported there (and, by serde's derive, at the field).
+    /// encoding (inside `impl Signal`) and `impl DurableSignal`, which
+    /// brings the encoding and decoding. Spanned at `durable`, so that a
+    /// signal serde cannot handle is reported there (and, by serde's derive,
+    /// at the field), in the words of the public `DurableSignal`.
     fn durable_items(&self) -> (TokenStream, TokenStream) {
         let Some(span) = self.signal.durable else {
             return (TokenStream::new(), TokenStream::new());
         };
-        let private = &self.runtime.private;
+        let Runtime { krate, private } = &self.runtime;
         let ident = self.ident;
         let ty_at = respan(quote!(#ident), span);
         let in_signal = quote_spanned! {span=>
             const IS_DURABLE: bool = true;
 
             fn __encode(&self) -> ::core::result::Result<#private::Vec<u8>, #private::BoxError> {
-                #private::encode::<#ty_at>(self)
+                #krate::DurableSignal::to_payload(self)
             }
         };
         let durable_impl = quote_spanned! {span=>
             #[automatically_derived]
-            impl #private::DurableSignal for #ty_at {
-                fn __decode(payload: &[u8]) -> ::core::result::Result<Self, #private::BoxError> {
-                    #private::decode::<#ty_at>(payload)
-                }
+            impl #krate::DurableSignal for #ty_at {
+                const __CODEC: #krate::durable::Codec<Self> = <Self as #krate::DurablePayload>::CODEC;
             }
         };
         (in_signal, durable_impl)
