@@ -251,13 +251,20 @@ fn send_robust_rest<'r, 'b, S: Signal>(
     loop {
         match stopped {
             Ok(None) => break,
-            Ok(Some((callee, step))) => match settle(step) {
-                Settled::Failed(error) => {
+            // Settled under `catch_unwind`: settling drops what the step
+            // held (an async receiver's future, never started here), and
+            // that drop runs the receiver's code.
+            Ok(Some((callee, step))) => match catch_unwind(AssertUnwindSafe(|| settle(step))) {
+                Ok(Settled::Failed(error)) => {
                     let position = cursor.reached() - declined - 1;
                     report.fail(Failure::error(callee.name(statics), position, error));
                 }
-                Settled::Answered(answer) => output.push(callee.name(statics), answer),
-                Settled::Skipped => declined += 1,
+                Ok(Settled::Answered(answer)) => output.push(callee.name(statics), answer),
+                Ok(Settled::Skipped) => declined += 1,
+                Err(payload) => {
+                    let position = cursor.reached() - declined - 1;
+                    report.fail(Failure::panic(callee.name(statics), position, payload));
+                }
             },
             Err(payload) => match cursor.current() {
                 Some(callee) => {

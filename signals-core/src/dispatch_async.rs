@@ -82,10 +82,10 @@ async fn send_async_in<S: Signal>(
 /// Polls a receiver's future, turning a panic into a [`FailureCause`]. The future is
 /// dropped as soon as it is done, under the same `catch_unwind`: its drop
 /// runs the receiver's code too (what it captured, the locals it held).
-struct CatchUnwind<'b>(Option<StepFuture<'b>>);
+pub(crate) struct CatchUnwind<'b>(Option<StepFuture<'b>>);
 
 impl<'b> CatchUnwind<'b> {
-    fn new(future: StepFuture<'b>) -> Self {
+    pub(crate) fn new(future: StepFuture<'b>) -> Self {
         CatchUnwind(Some(future))
     }
 }

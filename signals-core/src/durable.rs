@@ -17,14 +17,17 @@
 //! `durable` of this crate pulls in `serde` and `serde_json`; without a
 //! durable signal nothing of this module is on any send path.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwapOption;
 
-use crate::outcome::{BoxError, Failure, Report, SendError};
+use crate::dispatch_async::CatchUnwind;
+use crate::outcome::{BoxError, Failure, FailureCause, Report, SendError};
 use crate::receiver::{Location, ReceiverInfo, ReceiverKind, ReceiverName};
 use crate::signal::Signal;
 use crate::step::BoxFuture;
@@ -510,33 +513,63 @@ pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<S::Output, SendE
 }
 
 /// Adds the durable receivers to a robust send's report: each counts as
-/// called, and fails if its job could not be stored.
-fn robust_jobs<S: Signal>(report: &mut Report<S::Response>, outcome: Result<(), BoxError>) {
+/// called, and fails if its job could not be stored, or storing it panicked.
+fn robust_jobs<S: Signal>(report: &mut Report<S::Response>, outcome: Result<(), FailureCause>) {
     let receivers = receivers_of(S::NAME);
-    let failed = outcome.err().map(|error| error.to_string());
+    let failed = outcome.err().map(|cause| match cause {
+        FailureCause::Error(error) => (error.to_string(), false),
+        FailureCause::Panic(payload) => (panic_message(&*payload), true),
+    });
     for receiver in receivers {
         report.count_call();
-        if let Some(error) = &failed {
+        if let Some((message, panicked)) = &failed {
             let position = report.len() - 1;
-            let error: BoxError = error.clone().into();
-            crate::observe::receiver_failed(S::NAME, receiver.name, &*error);
-            report.fail(Failure::error(
-                ReceiverName::Static(receiver.name),
-                position,
-                error,
-            ));
+            let name = ReceiverName::Static(receiver.name);
+            let failure = if *panicked {
+                // One payload per receiver: the message, as a panic's own.
+                Failure::panic(name, position, Box::new(message.clone()))
+            } else {
+                let error: BoxError = message.clone().into();
+                crate::observe::receiver_failed(S::NAME, receiver.name, &*error);
+                Failure::error(name, position, error)
+            };
+            report.fail(failure);
         }
     }
 }
 
+/// A panic's message, for the report of every durable receiver whose job it
+/// kept from being stored.
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// Runs `f`, catching a panic: in a robust send, encoding the signal
+/// (its `Serialize`) and storing the jobs (the installed [`JobQueue`], the
+/// futures it returns and their drops) are part of the dispatch, and never
+/// unwind into the caller.
+fn contained<T>(f: impl FnOnce() -> T) -> Result<T, FailureCause> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(FailureCause::Panic)
+}
+
 /// `send_robust` of a durable signal.
 pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report<S::Response> {
-    let prepared = prepare(signal);
+    let prepared = contained(|| prepare(signal));
     let mut report = crate::dispatch::send_robust_unmuted(signal);
     let outcome = match prepared {
-        Ok(None) => return report,
-        Ok(Some((queue, jobs))) => jobs.and_then(|jobs| queue.0.enqueue_blocking(jobs)),
-        Err(_) => Err(not_installed(S::NAME)),
+        Ok(Ok(None)) => return report,
+        // The queue is dropped inside too: it may be the last reference.
+        Ok(Ok(Some((queue, jobs)))) => contained(move || {
+            jobs.and_then(|jobs| queue.0.enqueue_blocking(jobs))
+                .map_err(FailureCause::Error)
+        })
+        .and_then(|stored| stored),
+        Ok(Err(_)) => Err(FailureCause::Error(not_installed(S::NAME))),
+        Err(panicked) => Err(panicked),
     };
     robust_jobs::<S>(&mut report, outcome);
     report
@@ -549,15 +582,27 @@ pub(crate) async fn send_robust_async<S: Signal>(
     signal: &S,
     inline: impl Future<Output = Report<S::Response>>,
 ) -> Report<S::Response> {
-    let prepared = prepare(signal);
+    let prepared = contained(|| prepare(signal));
     let mut report = inline.await;
     let outcome = match prepared {
-        Ok(None) => return report,
-        Ok(Some((queue, jobs))) => match jobs {
-            Ok(jobs) => queue.0.enqueue(jobs).await,
-            Err(error) => Err(error),
-        },
-        Err(_) => Err(not_installed(S::NAME)),
+        Ok(Ok(None)) => return report,
+        Ok(Ok(Some((queue, Ok(jobs))))) => {
+            let started = contained(move || queue.0.enqueue(jobs));
+            match started {
+                // Polled, and dropped once done, under `catch_unwind`.
+                Ok(future) => {
+                    let future = Box::pin(async move { future.await.map(|()| None) });
+                    CatchUnwind::new(future).await.map(|_| ())
+                }
+                Err(panicked) => Err(panicked),
+            }
+        }
+        Ok(Ok(Some((queue, Err(error))))) => {
+            let _ = contained(move || drop(queue));
+            Err(FailureCause::Error(error))
+        }
+        Ok(Err(_)) => Err(FailureCause::Error(not_installed(S::NAME))),
+        Err(panicked) => Err(panicked),
     };
     robust_jobs::<S>(&mut report, outcome);
     report

@@ -118,7 +118,9 @@ pub trait SyncSignal: Signal {
     /// `connect_filtered`, or in the drop of a closure that a receiver
     /// disconnected during this send (dropped at its end when the send held
     /// the last reference) is a [`Failure`](crate::Failure) in the report,
-    /// named after its receiver.
+    /// named after its receiver. For a durable signal, so is a panic while
+    /// encoding it or storing its jobs (the installed queue, the futures it
+    /// makes, started or not): a failure of each durable receiver.
     ///
     /// Two limits of Rust's panics apply. Under `panic = "abort"` no panic
     /// can be caught: a panicking receiver aborts the process. And the panic
@@ -148,8 +150,9 @@ pub trait AsyncSignal: Signal {
 
     /// Calls every receiver in order, awaiting async ones one at a time,
     /// catching errors and panics: in a receiver, a filter, a receiver's
-    /// future (polled or dropped), and a closure dropped at the end of the
-    /// send, as [`send_robust`](SyncSignal::send_robust) does. It never
+    /// future (polled or dropped), a closure dropped at the end of the
+    /// send, and a durable signal's encoding and storing of its jobs, as
+    /// [`send_robust`](SyncSignal::send_robust) does. It never
     /// unwinds (unless `panic = "abort"`, where nothing can be caught).
     fn send_robust_async(&self) -> impl Future<Output = Report<Self::Response>> {
         crate::dispatch_async::send_robust_async(self)

@@ -4,7 +4,10 @@
 //! polled and while dropped), and a closure dropped at the end of the
 //! dispatch because a receiver disconnected it and the dispatch held the
 //! last reference to it. `send` hands such a drop's panic on to its caller,
-//! after every receiver ran, as it does a receiver's panic.
+//! after every receiver ran, as it does a receiver's panic. A durable
+//! signal's robust send also stores its jobs: a panic while encoding the
+//! signal, in the installed queue, in a storing future (polled, or dropped
+//! before it started) is a failure of each durable receiver.
 
 use signals_core::{signal, ConnectOptions, Connection};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -264,4 +267,164 @@ fn send_unwinding_from_a_receiver_drops_a_panicking_closure_without_aborting() {
     assert_eq!(ran.load(Ordering::SeqCst), 1);
     assert_eq!(DroppedWhileUnwinding::receivers().len(), 2);
     drop((killer, failing));
+}
+
+/// A durable signal's robust send stores its jobs as part of the dispatch:
+/// a panic while encoding the signal, in the installed queue, or in the
+/// drop of the future it made and never started, is a failure of each
+/// durable receiver in the report, and the inline receivers still ran.
+mod durable {
+    use super::*;
+    use signals_core::durable::{self, JobFuture, JobQueue, NewJobs};
+    use signals_core::{receiver, BoxError, Report};
+
+    /// A queue that fails the way each signal's test asks, by its name.
+    struct Misbehaving;
+
+    impl JobQueue for Misbehaving {
+        fn enqueue(&self, jobs: NewJobs) -> JobFuture {
+            assert!(jobs.signal_name().ends_with("StoredAsync"));
+            Box::pin(async { panic!("storing future panicked") })
+        }
+
+        fn enqueue_blocking(&self, jobs: NewJobs) -> Result<(), BoxError> {
+            assert!(!jobs.signal_name().ends_with("StoredAsync"));
+            // Made, then given up before it ran (as a queue does when it
+            // finds no runtime to run it on); its drop panics.
+            let bomb = PanicOnDrop("unstarted future dropped");
+            let write = async move {
+                let _held = &bomb;
+                Ok::<(), BoxError>(())
+            };
+            drop(write);
+            Err("no runtime".into())
+        }
+    }
+
+    /// Installs the queue once: every test of this module uses the same.
+    fn install() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| durable::install(Arc::new(Misbehaving)));
+    }
+
+    static INLINE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Each durable receiver's failure: its name and panic message.
+    fn panics<T>(report: &Report<T>) -> Vec<(String, Option<String>)> {
+        report
+            .failures()
+            .map(|f| {
+                (
+                    f.receiver_name().to_owned(),
+                    f.panic_message().map(str::to_owned),
+                )
+            })
+            .collect()
+    }
+
+    #[signal(durable)]
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub struct StoredSync {
+        pub id: u64,
+    }
+
+    #[receiver(signal = StoredSync)]
+    fn stored_sync_inline(_: &StoredSync) {
+        INLINE_RUNS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[receiver(signal = StoredSync, durable, name = "stored_sync_job")]
+    fn stored_sync_job(_: &StoredSync) {}
+
+    #[test]
+    fn a_future_the_queue_drops_unstarted_is_reported_not_thrown() {
+        install();
+        let before = INLINE_RUNS.load(Ordering::SeqCst);
+        let report =
+            catch_unwind(|| StoredSync { id: 1 }.send_robust()).expect("send_robust never unwinds");
+        assert_eq!(
+            panics(&report),
+            [(
+                "stored_sync_job".to_owned(),
+                Some("unstarted future dropped".to_owned())
+            )]
+        );
+        assert!(report.failures().all(|f| f.is_panic()));
+        assert_eq!(report.len(), 2, "the inline receiver and the job");
+        assert_eq!(INLINE_RUNS.load(Ordering::SeqCst), before + 1);
+    }
+
+    /// Serialises by panicking.
+    pub struct Unserialisable;
+
+    impl serde::Serialize for Unserialisable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            panic!("serialize panicked")
+        }
+    }
+
+    impl<'de> serde::Deserialize<'de> for Unserialisable {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            <()>::deserialize(d).map(|()| Unserialisable)
+        }
+    }
+
+    #[signal(durable)]
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub struct Unencodable {
+        pub field: Unserialisable,
+    }
+
+    #[receiver(signal = Unencodable, durable, name = "unencodable_job")]
+    fn unencodable_job(_: &Unencodable) {}
+
+    #[test]
+    fn a_panic_while_encoding_the_signal_is_reported_not_thrown() {
+        install();
+        let report = catch_unwind(|| {
+            Unencodable {
+                field: Unserialisable,
+            }
+            .send_robust()
+        })
+        .expect("send_robust never unwinds");
+        assert_eq!(
+            panics(&report),
+            [(
+                "unencodable_job".to_owned(),
+                Some("serialize panicked".to_owned())
+            )]
+        );
+    }
+
+    #[signal(async, durable)]
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub struct StoredAsync {
+        pub id: u64,
+    }
+
+    #[receiver(signal = StoredAsync, durable, name = "stored_async_job")]
+    async fn stored_async_job(_: &StoredAsync) {}
+
+    #[test]
+    fn a_panicking_enqueue_future_is_reported_in_every_async_form() {
+        install();
+        let expected = [(
+            "stored_async_job".to_owned(),
+            Some("storing future panicked".to_owned()),
+        )];
+        let report = catch_unwind(AssertUnwindSafe(|| {
+            StoredAsync { id: 1 }.send_robust_blocking()
+        }))
+        .expect("send_robust_async never unwinds");
+        assert_eq!(panics(&report), expected);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let concurrent = catch_unwind(AssertUnwindSafe(|| {
+            runtime.block_on(StoredAsync { id: 2 }.send_robust_concurrent())
+        }))
+        .expect("send_robust_concurrent never unwinds");
+        assert_eq!(panics(&concurrent), expected);
+    }
 }
