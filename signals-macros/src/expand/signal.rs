@@ -686,6 +686,8 @@ impl<'a> Expansion<'a> {
             "record_all_threads",
             " Like `record`, for the sends of every thread.",
         );
+        let [mute, mute_all_threads] = ["testing::mute", "testing::mute_all_threads"]
+            .map(|item| format!(" {} for this signal.", self.runtime.doc_link(item, item)));
         quote_spanned! {ident.span()=>
             #private::if_testing! {
                 // Generated helpers a test suite uses only some of.
@@ -694,14 +696,12 @@ impl<'a> Expansion<'a> {
                     #record
                     #record_all_threads
 
-                    /// Mutes this signal's receivers on the current thread while
-                    /// the returned guard lives (feature `testing`).
+                    #[doc = #mute]
                     pub fn mute() -> #krate::testing::Muted {
                         #krate::testing::mute::<Self>()
                     }
 
-                    /// Mutes this signal's receivers on every thread while the
-                    /// returned guard lives (feature `testing`).
+                    #[doc = #mute_all_threads]
                     pub fn mute_all_threads() -> #krate::testing::Muted {
                         #krate::testing::mute_all_threads::<Self>()
                     }
