@@ -6,8 +6,9 @@
 //! `retries`, then dead, listed and retryable; a payload that no longer
 //! decodes and a receiver this binary does not link are reported and do not
 //! block other jobs; an attempt past the worker's timeout fails like an
-//! error; graceful shutdown finishes or hands back running jobs;
-//! the catalog marks durable receivers.
+//! error; graceful shutdown finishes or hands back running jobs; one
+//! durable receiver of several signals (`signals = [...]`) gets a job per
+//! signal, each run with its own signal; the catalog marks durable receivers.
 
 mod common;
 
@@ -120,6 +121,53 @@ pub struct Slow {
 async fn slow(s: &Slow) {
     tokio::time::sleep(Duration::from_millis(s.millis)).await;
     ran("slow", s.run, 0);
+}
+
+/// What the receiver of several signals reads from each.
+pub trait Parcel {
+    fn run(&self) -> u64;
+    fn n(&self) -> u64;
+}
+
+/// A parcel left (a synchronous signal).
+#[signal(durable)]
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Shipped {
+    pub run: u64,
+    pub n: u64,
+}
+
+/// A parcel came back (an async signal).
+#[signal(async, durable)]
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Returned {
+    pub run: u64,
+    pub n: u64,
+}
+
+impl Parcel for Shipped {
+    fn run(&self) -> u64 {
+        self.run
+    }
+    fn n(&self) -> u64 {
+        self.n
+    }
+}
+
+impl Parcel for Returned {
+    fn run(&self) -> u64 {
+        self.run
+    }
+    fn n(&self) -> u64 {
+        self.n
+    }
+}
+
+/// One durable receiver of two signals: a job per signal sent, each run
+/// with the signal it was written from.
+#[receiver(signals = [Shipped, Returned], durable, retries = 2)]
+async fn track<S: signals_core::Signal + Parcel>(parcel: &S) {
+    ran(S::NAME, parcel.run(), parcel.n());
 }
 
 fn fast_worker(db: &TestDb) -> Worker {
@@ -324,6 +372,31 @@ async fn an_attempt_past_its_timeout_fails_and_ends_dead(db: TestDb) {
     db.close().await;
 }
 
+async fn one_durable_receiver_of_several_signals_runs_each_with_its_own(db: TestDb) {
+    use signals_core::Signal;
+    let run = new_run();
+    db.send_in_tx(&[Shipped { run, n: 1 }], true).await.unwrap();
+    db.send_in_tx(&[Returned { run, n: 2 }], true)
+        .await
+        .unwrap();
+    assert_eq!(db.queue.stats().await.unwrap().queued, 2);
+
+    let report = fast_worker(&db).run_until_idle().await.unwrap();
+    assert_eq!((report.succeeded, report.dead), (2, 0), "{report:?}");
+    let (shipped, returned) = (Shipped::NAME, Returned::NAME);
+    assert_eq!((runs(shipped, run, 1), runs(returned, run, 2)), (1, 1));
+    // Each job decoded its own signal, not the other.
+    assert_eq!((runs(shipped, run, 2), runs(returned, run, 1)), (0, 0));
+    for signal in [shipped, returned] {
+        let described: Vec<(&str, u32)> = signals_core::durable::receivers_of(signal)
+            .iter()
+            .map(|r| (r.name(), r.retries()))
+            .collect();
+        assert_eq!(described, [("jobs::track", 2)], "{signal}");
+    }
+    db.close().await;
+}
+
 #[test]
 fn the_catalog_marks_durable_receivers() {
     let receivers = Placed::receivers();
@@ -393,6 +466,14 @@ macro_rules! engine_tests {
             async fn an_attempt_past_its_timeout_fails_and_ends_dead() {
                 super::an_attempt_past_its_timeout_fails_and_ends_dead(common::$engine().await)
                     .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn one_durable_receiver_of_several_signals_runs_each_with_its_own() {
+                super::one_durable_receiver_of_several_signals_runs_each_with_its_own(
+                    common::$engine().await,
+                )
+                .await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
