@@ -374,13 +374,14 @@ pub use wiring::{Wiring, WiringError};
 /// # Rules
 ///
 /// Only braced structs; no type or const parameters (each signal is one
-/// concrete type). Define signals at module level: the default name (module
-/// path and type name) of a signal inside a function body is not unique, as
-/// two functions may each define one of the same name; give such a signal
-/// (in a doctest, say) an explicit `name = "..."`. A module that defines a
-/// signal should not also
-/// glob-import (`use super::*`) another signal of the same name: the two
-/// names would be ambiguous for receivers.
+/// concrete type). A signal stands at module level: one inside a function
+/// body (or a `const` block) is a compile error at its name, "cannot find
+/// type `Name` in module `self`", since its default name (module path and
+/// type name) could be another signal's, two functions each defining one of
+/// the same name. The one exception is a doctest, whose code rustdoc wraps
+/// in `fn main`: there signals are accepted. A module that
+/// defines a signal should not also glob-import (`use super::*`) another
+/// signal of the same name: the two names would be ambiguous for receivers.
 ///
 /// The registry reachable from the signal's path takes the signal's name in
 /// its module's values and macros too (linkme finds a slice through one

@@ -362,7 +362,7 @@ enum Macro {
 impl Macro {
     fn expand(self, args: TokenStream, input: TokenStream) -> TokenStream {
         match self {
-            Macro::Signal => expand::signal(args, input, 0x5157_4e41_4c53),
+            Macro::Signal => expand::signal(args, input, 0x5157_4e41_4c53, true),
             Macro::Receiver => expand::receiver(args, input),
         }
     }

@@ -19,7 +19,8 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn signal(args: TokenStream, input: TokenStream) -> TokenStream {
     let seed = site::seed(&input);
-    expand::signal(args.into(), input.into(), seed).into()
+    let at_module_level = !site::in_doctest();
+    expand::signal(args.into(), input.into(), seed, at_module_level).into()
 }
 
 #[proc_macro_attribute]

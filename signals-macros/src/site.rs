@@ -57,3 +57,21 @@ fn write_span(hash: &mut Fnv, span: proc_macro::Span) {
     hash.write(&span.line().to_le_bytes());
     hash.write(&span.column().to_le_bytes());
 }
+
+/// Whether rustdoc is compiling a doctest: the one place where a signal
+/// legitimately stands inside a function, the `fn main` rustdoc wraps a
+/// doctest's code in. rustdoc sets `UNSTABLE_RUSTDOC_TEST_PATH` for the
+/// rustc that compiles a standalone doctest; edition 2024 first compiles
+/// the crate's doctests merged into one file, `doctest_bundle_<edition>.rs`,
+/// without the variable (were that name to change, a merged build that
+/// fails is retried doctest by doctest, with the variable set).
+pub(crate) fn in_doctest() -> bool {
+    if std::env::var_os("UNSTABLE_RUSTDOC_TEST_PATH").is_some() {
+        return true;
+    }
+    let file = proc_macro::Span::call_site().file();
+    std::path::Path::new(&file)
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with("doctest_bundle_"))
+}

@@ -15,7 +15,14 @@ use crate::text::unraw;
 
 /// `#[signal]`: the struct unchanged plus everything it generates, or the
 /// struct plus every error found in it and in its arguments.
-pub(crate) fn signal(args: TokenStream, input: TokenStream, seed: u64) -> TokenStream {
+/// `at_module_level`: whether to check that the struct stands at module
+/// level (not in a doctest, see `site::in_doctest`).
+pub(crate) fn signal(
+    args: TokenStream,
+    input: TokenStream,
+    seed: u64,
+    at_module_level: bool,
+) -> TokenStream {
     let mut errors = Errors::default();
     let args = SignalArgs::parse(args, &mut errors);
     let item: Item = match syn::parse2(input.clone()) {
@@ -23,7 +30,7 @@ pub(crate) fn signal(args: TokenStream, input: TokenStream, seed: u64) -> TokenS
         Err(error) => return with_error(input, errors.fail(error)),
     };
     match ast::Signal::from_syn(&item, args, errors) {
-        Ok(model) => signal::expand(&model, seed),
+        Ok(model) => signal::expand(&model, seed, at_module_level),
         Err(error) => with_error(item.into_token_stream(), error),
     }
 }

@@ -11,9 +11,10 @@ use crate::ast::Signal;
 use crate::text::{doc_summary, tidy, unraw};
 use crate::tokens::respan;
 
-pub(super) fn expand(signal: &Signal<'_>, seed: u64) -> TokenStream {
+pub(super) fn expand(signal: &Signal<'_>, seed: u64, at_module_level: bool) -> TokenStream {
     let expansion = Expansion::new(signal, seed);
     let original = signal.original;
+    let placement = at_module_level.then(|| expansion.module_level_check());
     let entry = expansion.entry_struct();
     let slice = expansion.slice();
     let catalog = expansion.catalog_record();
@@ -23,6 +24,7 @@ pub(super) fn expand(signal: &Signal<'_>, seed: u64) -> TokenStream {
     let testing = expansion.testing_impl();
     quote! {
         #original
+        #placement
         #entry
         #slice
         #catalog
@@ -176,6 +178,22 @@ impl<'a> Expansion<'a> {
                 bounds,
                 quote!(#private::AsyncStatic::<__F, #output>),
             )
+        }
+    }
+
+    /// A signal stands at module level: only there is `self::Name` the
+    /// struct itself. Inside a function (or a `const` block) its default
+    /// name, the module's path and its own, could be another's. Spanned at
+    /// the struct's name: a missing `self::Name` is one error there ("cannot
+    /// find type `Name` in module `self`"), a module's other `Name` one type
+    /// mismatch there.
+    fn module_level_check(&self) -> TokenStream {
+        let ident = self.ident;
+        quote_spanned! {ident.span()=>
+            #[allow(elided_lifetimes_in_paths, unused_qualifications)]
+            const _: () = {
+                let _: [::core::marker::PhantomData<#ident>; 1] = [::core::marker::PhantomData::<self::#ident>];
+            };
         }
     }
 
