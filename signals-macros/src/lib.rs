@@ -10,6 +10,7 @@ mod errors;
 mod expand;
 #[cfg(test)]
 mod fuzz;
+mod serde_bounds;
 mod site;
 mod text;
 mod tokens;

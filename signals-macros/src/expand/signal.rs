@@ -13,7 +13,10 @@ use crate::tokens::respan;
 
 pub(super) fn expand(signal: &Signal<'_>, seed: u64, at_module_level: bool) -> TokenStream {
     let expansion = Expansion::new(signal, seed);
-    let original = signal.original;
+    let bounded = signal
+        .durable
+        .and_then(|_| crate::serde_bounds::with_bounds(signal.original));
+    let original = bounded.as_ref().unwrap_or(signal.original);
     let placement = at_module_level.then(|| expansion.module_level_check());
     let entry = expansion.entry_struct();
     let slice = expansion.slice();
