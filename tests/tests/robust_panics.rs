@@ -33,6 +33,19 @@ fn message(payload: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("<not a string>")
 }
 
+/// Each failure of a report: the receiver's name and its panic message.
+fn panics<T>(report: &signals_core::Report<T>) -> Vec<(String, Option<String>)> {
+    report
+        .failures()
+        .map(|f| {
+            (
+                f.receiver_name().to_owned(),
+                f.panic_message().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
 /// Connects `victim`, whose closure owns a `PanicOnDrop`, and before it
 /// `killer`, which drops the victim's `Connection` during the dispatch: the
 /// dispatch's snapshot then holds the last reference to the victim's
@@ -222,20 +235,9 @@ fn a_future_that_panics_when_polled_or_dropped_is_reported_in_every_async_form()
         ),
         ("dropped".to_owned(), Some("future dropped".to_owned())),
     ];
-    let names = |report: &signals_core::Report| -> Vec<(String, Option<String>)> {
-        report
-            .failures()
-            .map(|f| {
-                (
-                    f.receiver_name().to_owned(),
-                    f.panic_message().map(str::to_owned),
-                )
-            })
-            .collect()
-    };
     let robust = catch_unwind(AssertUnwindSafe(|| Futures {}.send_robust_blocking()))
         .expect("send_robust_async never unwinds");
-    assert_eq!(names(&robust), expected);
+    assert_eq!(panics(&robust), expected);
     assert_eq!(robust.len(), 2);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -244,7 +246,7 @@ fn a_future_that_panics_when_polled_or_dropped_is_reported_in_every_async_form()
         runtime.block_on(Futures {}.send_robust_concurrent())
     }))
     .expect("send_robust_concurrent never unwinds");
-    assert_eq!(names(&concurrent), expected);
+    assert_eq!(panics(&concurrent), expected);
     drop((polled, dropped));
 }
 
@@ -276,7 +278,7 @@ fn send_unwinding_from_a_receiver_drops_a_panicking_closure_without_aborting() {
 mod durable {
     use super::*;
     use signals_core::durable::{self, JobFuture, JobQueue, NewJobs};
-    use signals_core::{receiver, BoxError, Report};
+    use signals_core::{receiver, BoxError};
 
     /// A queue that fails the way each signal's test asks, by its name.
     struct Misbehaving;
@@ -308,19 +310,6 @@ mod durable {
     }
 
     static INLINE_RUNS: AtomicUsize = AtomicUsize::new(0);
-
-    /// Each durable receiver's failure: its name and panic message.
-    fn panics<T>(report: &Report<T>) -> Vec<(String, Option<String>)> {
-        report
-            .failures()
-            .map(|f| {
-                (
-                    f.receiver_name().to_owned(),
-                    f.panic_message().map(str::to_owned),
-                )
-            })
-            .collect()
-    }
 
     #[signal(durable)]
     #[derive(serde::Serialize, serde::Deserialize)]
