@@ -21,6 +21,17 @@ pub const fn location(file: &'static str, line: u32, column: u32) -> Location {
     Location::new(file, line, column)
 }
 pub use crate::registry::{Collector, Registry};
+
+/// A static receiver's record in the slice of signal `S`:
+/// `StaticReceiver<for<'b> fn(&'b S) -> Step<'b>>`, named short so that the
+/// generated statics (and linkme's type check of each) spell one path.
+pub type Record<S> = StaticReceiver<<S as Signal>::__Handler>;
+
+/// The registry of signal `S`.
+pub type RegistryOf<S> = Registry<<S as Signal>::__Handler, <S as Signal>::__Dyn>;
+
+/// What the generated `collect` of signal `S` feeds.
+pub type CollectorOf<S> = Collector<<S as Signal>::__Handler>;
 pub use crate::step::{BoxFuture, Step};
 
 pub use crate::durable::{DurableReceiver, DEFAULT_RETRIES};

@@ -73,6 +73,21 @@ impl Runtime {
         Runtime { krate, private }
     }
 
+    /// The same paths for items generated inside one block: the block
+    /// opens with `uses`, one import of the private module under a short
+    /// name, which the paths of `aliased` then start with.
+    fn aliased(&self) -> (TokenStream, Runtime) {
+        let krate = &self.krate;
+        let module = private_module();
+        let alias = Ident::new("__signals_rt", proc_macro2::Span::call_site());
+        let uses = quote!(use #krate::#module as #alias;);
+        let aliased = Runtime {
+            krate: krate.clone(),
+            private: alias.into_token_stream(),
+        };
+        (uses, aliased)
+    }
+
     /// A rustdoc link to `item` of the runtime crate, shown as `text`. The
     /// path is written out: `quote!` does not interpolate inside a doc
     /// comment, so `#krate` there would reach the user's docs as is.

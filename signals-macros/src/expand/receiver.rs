@@ -35,6 +35,7 @@ impl Expansion<'_> {
         let record = self.record();
         let registration = self.registration(&record);
         let block = self.named("__signals_receiver_");
+        let uses = &self.uses;
         quote! {
             // `unsafe_code`: linkme places the record with `#[link_section]`,
             // which rustc counts as unsafe code, and the macro that does it is
@@ -43,6 +44,7 @@ impl Expansion<'_> {
             // is then only that the function is not in scope.
             #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code, dead_code)]
             const #block: () = {
+                #uses
                 #shim
                 #registration
             };
@@ -68,6 +70,9 @@ struct Expansion<'a> {
     /// Its place in `signals = [...]`, which the generated names carry.
     index: Option<usize>,
     runtime: Runtime,
+    /// The import the block of generated items opens with (see
+    /// `Runtime::aliased`); none for a durable receiver.
+    uses: TokenStream,
     ident: &'a Ident,
     /// The function's lifetime parameters: the user's types are named inside
     /// the shim, where they are not declared, so they become `'_`.
@@ -84,11 +89,17 @@ impl<'a> Expansion<'a> {
             .lifetimes()
             .map(|param| param.lifetime.ident.to_string())
             .collect();
+        let runtime = Runtime::new(receiver.krate.as_ref());
+        let (uses, runtime) = match receiver.durable {
+            None => runtime.aliased(),
+            Some(_) => (TokenStream::new(), runtime),
+        };
         let mut expansion = Expansion {
             receiver,
             signal,
             index: receiver.generic.map(|_| index),
-            runtime: Runtime::new(receiver.krate.as_ref()),
+            runtime,
+            uses,
             ident: &sig.ident,
             lifetimes,
             shim: sig.ident.clone(),
@@ -351,25 +362,34 @@ impl<'a> Expansion<'a> {
     }
 
     /// The record, placed in the signal's slice (linkme) or submitted
-    /// (inventory).
+    /// (inventory). Its type and value are items of their own, so that
+    /// linkme's macros, which pass the static on three times and repeat its
+    /// type in a type check, carry two names, not the whole record.
     fn registration(&self, record: &TokenStream) -> TokenStream {
         let Runtime { krate, private } = &self.runtime;
         let signal = &self.signal;
+        // Spelled out, not `Record<#signal>`: a signal's elided lifetimes
+        // are an error in a type alias, and fine in a function pointer's
+        // parameter.
         let handler =
             quote!(for<'__signals_b> fn(&'__signals_b #signal) -> #private::Step<'__signals_b>);
         // Named after the function too, so that the shim's call of the
-        // function cannot find the static instead.
+        // function cannot find them instead.
         let static_ident = self.named("__SIGNALS_RECEIVER_");
+        let record_ident = self.named("__SIGNALS_RECORD_");
         quote! {
+            type __SignalsRecord = #private::StaticReceiver<#handler>;
+            const #record_ident: __SignalsRecord = #record;
+
             #private::if_linkme! {
                 #[#private::linkme::distributed_slice(#signal)]
                 #[linkme(crate = #private::linkme)]
-                static #static_ident: #private::StaticReceiver<#handler> = #record;
+                static #static_ident: __SignalsRecord = #record_ident;
             }
 
             #private::if_inventory! {
                 #private::inventory::submit! {
-                    <<#signal as #krate::Signal>::__Entry>::new(#record)
+                    <<#signal as #krate::Signal>::__Entry>::new(#record_ident)
                 }
             }
         }

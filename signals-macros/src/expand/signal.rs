@@ -80,6 +80,9 @@ struct Expansion<'a> {
     lifetimes: Vec<Lifetime>,
     /// The static handler type.
     handler: TokenStream,
+    /// The type with `'static` for each lifetime: what the statics name it
+    /// by (its handler types do not depend on its lifetimes).
+    ty_static: TokenStream,
     /// The run-time handler type.
     dyn_handler: TokenStream,
     /// What each receiver answers: `()`, or `T`.
@@ -101,12 +104,14 @@ impl<'a> Expansion<'a> {
         let lifetimes: Vec<Lifetime> = (0..signal.original.generics.lifetimes().count())
             .map(|i| Lifetime::new(&format!("'__signals_l{i}"), Span::call_site()))
             .collect();
-        let (ty, binder) = if lifetimes.is_empty() {
-            (quote!(#ident), TokenStream::new())
+        let (ty, binder, ty_static) = if lifetimes.is_empty() {
+            (quote!(#ident), TokenStream::new(), quote!(#ident))
         } else {
+            let statics = lifetimes.iter().map(|_| quote!('static));
             (
                 quote!(#ident<#(#lifetimes),*>),
                 quote!(for<#(#lifetimes),*>),
+                quote!(#ident<#(#statics),*>),
             )
         };
         let handler = quote!(for<#(#lifetimes,)* '__signals_b> fn(&'__signals_b #ty) -> #private::Step<'__signals_b>);
@@ -124,6 +129,7 @@ impl<'a> Expansion<'a> {
             runtime,
             ident,
             ty,
+            ty_static,
             binder,
             lifetimes,
             handler,
@@ -203,18 +209,20 @@ impl<'a> Expansion<'a> {
     /// The inventory backend's element type: a newtype, since inventory
     /// collects by type.
     fn entry_struct(&self) -> TokenStream {
-        let Expansion { entry, handler, .. } = self;
+        let Expansion {
+            entry, ty_static, ..
+        } = self;
         let private = &self.runtime.private;
         let vis = &self.signal.original.vis;
         quote! {
             #private::if_inventory! {
                 #[doc(hidden)]
                 #[allow(non_camel_case_types, dead_code)]
-                #vis struct #entry(#private::StaticReceiver<#handler>);
+                #vis struct #entry(#private::Record<#ty_static>);
 
                 impl #entry {
                     #[doc(hidden)]
-                    pub const fn new(receiver: #private::StaticReceiver<#handler>) -> Self {
+                    pub const fn new(receiver: #private::Record<#ty_static>) -> Self {
                         #entry(receiver)
                     }
                 }
@@ -226,7 +234,7 @@ impl<'a> Expansion<'a> {
 
     /// The linkme slice static receivers are linked into.
     fn slice(&self) -> TokenStream {
-        let (slice, handler, ident) = (&self.slice, &self.handler, self.ident);
+        let (slice, ty_static, ident) = (&self.slice, &self.ty_static, self.ident);
         let private = &self.runtime.private;
         // Both are `pub` whatever the struct's visibility: a receiver that
         // cannot see the struct then fails on the struct's privacy, in the
@@ -237,7 +245,7 @@ impl<'a> Expansion<'a> {
                 #[linkme(crate = #private::linkme)]
                 #[doc(hidden)]
                 #[allow(unreachable_pub, private_interfaces)]
-                pub static #slice: [#private::StaticReceiver<#handler>];
+                pub static #slice: [#private::Record<#ty_static>];
 
                 // `#[receiver(signal = path::Name)]` reaches the slice through the
                 // signal's own path: the struct is in the type namespace, this
@@ -266,7 +274,10 @@ impl<'a> Expansion<'a> {
         let collect = self.collect_fn();
         let (durable, durable_impl) = self.durable_items();
         let Expansion {
-            output, response, ..
+            output,
+            response,
+            ty_static,
+            ..
         } = self;
         // `do_not_recommend` keeps "`X` is not a signal" errors from listing
         // every signal in the dependency graph.
@@ -285,9 +296,9 @@ impl<'a> Expansion<'a> {
                 #private::if_inventory! { type __Entry = #entry; }
 
                 #[inline]
-                fn __registry() -> &'static #private::Registry<#handler, #dyn_handler> {
+                fn __registry() -> &'static #private::RegistryOf<Self> {
                     #collect
-                    static REGISTRY: #private::Registry<#handler, #dyn_handler> = #private::Registry::new(collect);
+                    static REGISTRY: #private::RegistryOf<#ty_static> = #private::Registry::new(collect);
                     &REGISTRY
                 }
 
@@ -335,11 +346,11 @@ impl<'a> Expansion<'a> {
     /// the backend. Loops rather than iterator adapters: this is compiled
     /// once per signal.
     fn collect_fn(&self) -> TokenStream {
-        let (handler, slice, entry) = (&self.handler, &self.slice, &self.entry);
+        let (ty_static, slice, entry) = (&self.ty_static, &self.slice, &self.entry);
         let private = &self.runtime.private;
         quote! {
             #private::if_linkme! {
-                fn collect(found: &mut #private::Collector<#handler>) {
+                fn collect(found: &mut #private::CollectorOf<#ty_static>) {
                     let records = #slice.static_slice();
                     let mut at = 0;
                     while at < records.len() {
@@ -349,7 +360,7 @@ impl<'a> Expansion<'a> {
                 }
             }
             #private::if_inventory! {
-                fn collect(found: &mut #private::Collector<#handler>) {
+                fn collect(found: &mut #private::CollectorOf<#ty_static>) {
                     for entry in #private::inventory::iter::<#entry> {
                         found.add(&entry.0);
                     }
@@ -757,16 +768,19 @@ impl<'a> Expansion<'a> {
                 receivers: <#ident as #krate::Signal>::receivers,
             }
         };
+        // The record is a `const` of its own, so that linkme's macros pass
+        // on its name, not the record.
         quote! {
             #[allow(elided_lifetimes_in_paths)]
             const _: () = {
+                const __SIGNALS_RECORD: #private::SignalRecord = #record;
                 #private::if_linkme! {
                     #[#private::linkme::distributed_slice(#private::SIGNALS)]
                     #[linkme(crate = #private::linkme)]
-                    static __SIGNALS_RECORD: #private::SignalRecord = #record;
+                    static __SIGNALS_CATALOG: #private::SignalRecord = __SIGNALS_RECORD;
                 }
                 #private::if_inventory! {
-                    #private::inventory::submit! { #record }
+                    #private::inventory::submit! { __SIGNALS_RECORD }
                 }
             };
         }
