@@ -386,11 +386,16 @@ pub use wiring::{Wiring, WiringError};
 /// The registry reachable from the signal's path takes the signal's name in
 /// its module's values and macros too (linkme finds a slice through one
 /// path, as a value and as a macro). So a signal cannot share its name with
-/// a function, constant, static or macro of its module, and it cannot be
-/// named after a value or macro of the prelude (`Some`, `None`, `Ok`,
-/// `Err`, `println`, `vec`, ...), which it would hide in its module: those
-/// names are a compile error that says so. `CamelCase` signal names, the
-/// convention for types, never meet this.
+/// a function, constant, static or macro of its module: rustc reports "the
+/// name `Ping` is defined multiple times" at the signal's name, pointing at
+/// the other item, and suggests `Ping as OtherPing`, which does not apply
+/// here: rename the signal or the other item. (The `inventory` backend
+/// takes no value or macro name, but a crate that compiles only with it
+/// breaks under the default backend.) Nor can a signal be named after a
+/// value or macro of the prelude (`Some`, `None`, `Ok`, `Err`, `println`,
+/// `vec`, ...), which it would hide in its module: those names are a
+/// compile error that says so. `CamelCase` signal names, the convention for
+/// types, never meet this.
 #[doc(inline)]
 pub use signals_macros::signal;
 

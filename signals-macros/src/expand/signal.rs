@@ -236,6 +236,15 @@ impl<'a> Expansion<'a> {
     fn slice(&self) -> TokenStream {
         let (slice, ty_static, ident) = (&self.slice, &self.ty_static, self.ident);
         let private = &self.runtime.private;
+        // Spanned at the struct's name, the slice's name too: a value or
+        // macro of the module with the signal's name is then reported there
+        // ("the name `Ping` is defined multiple times"), without the slice.
+        let slice_at = Ident::new(&slice.to_string(), ident.span());
+        let import = quote_spanned! {ident.span()=>
+            #[doc(hidden)]
+            #[allow(unused_imports, unreachable_pub)]
+            pub use #slice_at as #ident;
+        };
         // Both are `pub` whatever the struct's visibility: a receiver that
         // cannot see the struct then fails on the struct's privacy, in the
         // user's words, rather than on the slice's.
@@ -250,9 +259,7 @@ impl<'a> Expansion<'a> {
                 // `#[receiver(signal = path::Name)]` reaches the slice through the
                 // signal's own path: the struct is in the type namespace, this
                 // import brings the static (values) and linkme's macro (macros).
-                #[doc(hidden)]
-                #[allow(unused_imports, unreachable_pub)]
-                pub use #slice as #ident;
+                #import
             }
         }
     }
