@@ -20,6 +20,50 @@ pub use crate::receiver::StaticReceiver;
 pub const fn location(file: &'static str, line: u32, column: u32) -> Location {
     Location::new(file, line, column)
 }
+
+impl<H: 'static> StaticReceiver<H> {
+    /// A static receiver's record: at order 0, neither async nor filtered
+    /// unless the methods below say so, which the expansion calls only then.
+    #[inline]
+    pub const fn new(
+        name: &'static str,
+        module_path: &'static str,
+        location: Location,
+        handler: H,
+    ) -> Self {
+        StaticReceiver {
+            name,
+            module_path,
+            order: 0,
+            location,
+            is_async: false,
+            is_filtered: false,
+            handler,
+        }
+    }
+
+    /// `#[receiver(order = N)]`.
+    #[inline]
+    pub const fn order(mut self, order: i32) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// An `async fn` receiver.
+    #[inline]
+    pub const fn asynchronous(mut self) -> Self {
+        self.is_async = true;
+        self
+    }
+
+    /// `#[receiver(filter = path)]`.
+    #[inline]
+    pub const fn filtered(mut self) -> Self {
+        self.is_filtered = true;
+        self
+    }
+}
+
 pub use crate::registry::{Collector, Registry};
 
 /// A static receiver's record in the slice of signal `S`:
@@ -86,25 +130,7 @@ macro_rules! __if_inventory {
     ($($tt:tt)*) => {};
 }
 
-/// Expands its input when the `testing` feature is on.
-#[cfg(feature = "testing")]
-#[macro_export]
-#[doc(hidden)]
-macro_rules! __if_testing {
-    ($($tt:tt)*) => { $($tt)* };
-}
-
-/// Expands its input when the `testing` feature is on.
-#[cfg(not(feature = "testing"))]
-#[macro_export]
-#[doc(hidden)]
-macro_rules! __if_testing {
-    ($($tt:tt)*) => {};
-}
-
-pub use crate::{
-    __if_inventory as if_inventory, __if_linkme as if_linkme, __if_testing as if_testing,
-};
+pub use crate::{__if_inventory as if_inventory, __if_linkme as if_linkme};
 
 /// The options' filter, apart from the rest: the generated `connect*`
 /// methods wrap the user's closure in it.

@@ -369,7 +369,8 @@ impl Macro {
 
     fn is_full_expansion(self, output: &TokenStream) -> bool {
         match self {
-            Macro::Signal => contains_ident(output, &|ident| ident.starts_with("__SIGNALS_SLICE_")),
+            // The `Signal` impl's registry: the slice exists under linkme only.
+            Macro::Signal => contains_ident(output, &|ident| ident == "__registry"),
             Macro::Receiver => {
                 contains_ident(output, &|ident| ident.starts_with("__signals_shim_"))
             }

@@ -56,6 +56,24 @@ pub(crate) fn receiver(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 }
 
+/// Whether signals-core registers static receivers through inventory
+/// rather than linkme: its feature `inventory` turns on this crate's, so
+/// that an expansion holds only the selected backend's items.
+const INVENTORY: bool = cfg!(feature = "inventory");
+
+/// Whether signals-core's feature `testing` is on (it turns on this
+/// crate's): the recording and muting methods are generated only then.
+const TESTING: bool = cfg!(feature = "testing");
+
+/// `linkme`'s items under the linkme backend, `inventory`'s under inventory.
+fn backend(linkme: TokenStream, inventory: TokenStream) -> TokenStream {
+    if INVENTORY {
+        inventory
+    } else {
+        linkme
+    }
+}
+
 /// The paths into the runtime crate: `::signals_core` unless
 /// `crate = path` names a re-export.
 struct Runtime {

@@ -6,7 +6,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::{Ident, Lifetime};
 
-use super::{registered_name, Runtime};
+use super::{backend, registered_name, Runtime, INVENTORY, TESTING};
 use crate::ast::Signal;
 use crate::text::{doc_summary, tidy, unraw};
 use crate::tokens::respan;
@@ -214,26 +214,30 @@ impl<'a> Expansion<'a> {
         } = self;
         let private = &self.runtime.private;
         let vis = &self.signal.original.vis;
+        if !INVENTORY {
+            return TokenStream::new();
+        }
         quote! {
-            #private::if_inventory! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types, dead_code)]
+            #vis struct #entry(#private::Record<#ty_static>);
+
+            impl #entry {
                 #[doc(hidden)]
-                #[allow(non_camel_case_types, dead_code)]
-                #vis struct #entry(#private::Record<#ty_static>);
-
-                impl #entry {
-                    #[doc(hidden)]
-                    pub const fn new(receiver: #private::Record<#ty_static>) -> Self {
-                        #entry(receiver)
-                    }
+                pub const fn new(receiver: #private::Record<#ty_static>) -> Self {
+                    #entry(receiver)
                 }
-
-                #private::inventory::collect!(#entry);
             }
+
+            #private::inventory::collect!(#entry);
         }
     }
 
     /// The linkme slice static receivers are linked into.
     fn slice(&self) -> TokenStream {
+        if INVENTORY {
+            return TokenStream::new();
+        }
         let (slice, ty_static, ident) = (&self.slice, &self.ty_static, self.ident);
         let private = &self.runtime.private;
         // Spanned at the struct's name, the slice's name too: a value or
@@ -249,18 +253,16 @@ impl<'a> Expansion<'a> {
         // cannot see the struct then fails on the struct's privacy, in the
         // user's words, rather than on the slice's.
         quote! {
-            #private::if_linkme! {
-                #[#private::linkme::distributed_slice]
-                #[linkme(crate = #private::linkme)]
-                #[doc(hidden)]
-                #[allow(unreachable_pub, private_interfaces)]
-                pub static #slice: [#private::Record<#ty_static>];
+            #[#private::linkme::distributed_slice]
+            #[linkme(crate = #private::linkme)]
+            #[doc(hidden)]
+            #[allow(unreachable_pub, private_interfaces)]
+            pub static #slice: [#private::Record<#ty_static>];
 
-                // `#[receiver(signal = path::Name)]` reaches the slice through the
-                // signal's own path: the struct is in the type namespace, this
-                // import brings the static (values) and linkme's macro (macros).
-                #import
-            }
+            // `#[receiver(signal = path::Name)]` reaches the slice through the
+            // signal's own path: the struct is in the type namespace, this
+            // import brings the static (values) and linkme's macro (macros).
+            #import
         }
     }
 
@@ -278,6 +280,7 @@ impl<'a> Expansion<'a> {
         let (impl_generics, ty_generics, where_clause) =
             self.signal.original.generics.split_for_impl();
         let is_async = self.signal.is_async;
+        let entry_type = backend(quote!(()), quote!(#entry));
         let collect = self.collect_fn();
         let (durable, durable_impl) = self.durable_items();
         let Expansion {
@@ -299,8 +302,7 @@ impl<'a> Expansion<'a> {
                 type Output = #output;
                 type __Handler = #handler;
                 type __Dyn = #dyn_handler;
-                #private::if_linkme! { type __Entry = (); }
-                #private::if_inventory! { type __Entry = #entry; }
+                type __Entry = #entry_type;
 
                 #[inline]
                 fn __registry() -> &'static #private::RegistryOf<Self> {
@@ -355,23 +357,24 @@ impl<'a> Expansion<'a> {
     fn collect_fn(&self) -> TokenStream {
         let (ty_static, slice, entry) = (&self.ty_static, &self.slice, &self.entry);
         let private = &self.runtime.private;
+        let body = backend(
+            quote! {
+                let records = #slice.static_slice();
+                let mut at = 0;
+                while at < records.len() {
+                    found.add(&records[at]);
+                    at += 1;
+                }
+            },
+            quote! {
+                for entry in #private::inventory::iter::<#entry> {
+                    found.add(&entry.0);
+                }
+            },
+        );
         quote! {
-            #private::if_linkme! {
-                fn collect(found: &mut #private::CollectorOf<#ty_static>) {
-                    let records = #slice.static_slice();
-                    let mut at = 0;
-                    while at < records.len() {
-                        found.add(&records[at]);
-                        at += 1;
-                    }
-                }
-            }
-            #private::if_inventory! {
-                fn collect(found: &mut #private::CollectorOf<#ty_static>) {
-                    for entry in #private::inventory::iter::<#entry> {
-                        found.add(&entry.0);
-                    }
-                }
+            fn collect(found: &mut #private::CollectorOf<#ty_static>) {
+                #body
             }
         }
     }
@@ -697,6 +700,9 @@ impl<'a> Expansion<'a> {
 
     /// The `testing` feature's recording and muting methods.
     fn testing_impl(&self) -> TokenStream {
+        if !TESTING {
+            return TokenStream::new();
+        }
         let ident = self.ident;
         let Runtime { krate, private } = &self.runtime;
         let (impl_generics, ty_generics, where_clause) =
@@ -728,22 +734,20 @@ impl<'a> Expansion<'a> {
         let [mute, mute_all_threads] = ["testing::mute", "testing::mute_all_threads"]
             .map(|item| format!(" {} for this signal.", self.runtime.doc_link(item, item)));
         quote_spanned! {ident.span()=>
-            #private::if_testing! {
-                // Generated helpers a test suite uses only some of.
-                #[allow(dead_code, single_use_lifetimes, unreachable_pub)]
-                impl #impl_generics #ident #ty_generics #where_clause {
-                    #record
-                    #record_all_threads
+            // Generated helpers a test suite uses only some of.
+            #[allow(dead_code, single_use_lifetimes, unreachable_pub)]
+            impl #impl_generics #ident #ty_generics #where_clause {
+                #record
+                #record_all_threads
 
-                    #[doc = #mute]
-                    pub fn mute() -> #krate::testing::Muted {
-                        #krate::testing::mute::<Self>()
-                    }
+                #[doc = #mute]
+                pub fn mute() -> #krate::testing::Muted {
+                    #krate::testing::mute::<Self>()
+                }
 
-                    #[doc = #mute_all_threads]
-                    pub fn mute_all_threads() -> #krate::testing::Muted {
-                        #krate::testing::mute_all_threads::<Self>()
-                    }
+                #[doc = #mute_all_threads]
+                pub fn mute_all_threads() -> #krate::testing::Muted {
+                    #krate::testing::mute_all_threads::<Self>()
                 }
             }
         }
@@ -777,18 +781,19 @@ impl<'a> Expansion<'a> {
         };
         // The record is a `const` of its own, so that linkme's macros pass
         // on its name, not the record.
+        let placed = backend(
+            quote! {
+                #[#private::linkme::distributed_slice(#private::SIGNALS)]
+                #[linkme(crate = #private::linkme)]
+                static __SIGNALS_CATALOG: #private::SignalRecord = __SIGNALS_RECORD;
+            },
+            quote!(#private::inventory::submit! { __SIGNALS_RECORD }),
+        );
         quote! {
             #[allow(elided_lifetimes_in_paths)]
             const _: () = {
                 const __SIGNALS_RECORD: #private::SignalRecord = #record;
-                #private::if_linkme! {
-                    #[#private::linkme::distributed_slice(#private::SIGNALS)]
-                    #[linkme(crate = #private::linkme)]
-                    static __SIGNALS_CATALOG: #private::SignalRecord = __SIGNALS_RECORD;
-                }
-                #private::if_inventory! {
-                    #private::inventory::submit! { __SIGNALS_RECORD }
-                }
+                #placed
             };
         }
     }
