@@ -98,40 +98,6 @@ use crate::registry::DynReceiver;
 use crate::signal::Signal;
 use crate::ConnectOptions;
 
-/// Expands its input when the linkme backend is selected.
-#[cfg(not(feature = "inventory"))]
-#[macro_export]
-#[doc(hidden)]
-macro_rules! __if_linkme {
-    ($($tt:tt)*) => { $($tt)* };
-}
-
-/// Expands its input when the linkme backend is selected.
-#[cfg(feature = "inventory")]
-#[macro_export]
-#[doc(hidden)]
-macro_rules! __if_linkme {
-    ($($tt:tt)*) => {};
-}
-
-/// Expands its input when the inventory backend is selected.
-#[cfg(feature = "inventory")]
-#[macro_export]
-#[doc(hidden)]
-macro_rules! __if_inventory {
-    ($($tt:tt)*) => { $($tt)* };
-}
-
-/// Expands its input when the inventory backend is selected.
-#[cfg(not(feature = "inventory"))]
-#[macro_export]
-#[doc(hidden)]
-macro_rules! __if_inventory {
-    ($($tt:tt)*) => {};
-}
-
-pub use crate::{__if_inventory as if_inventory, __if_linkme as if_linkme};
-
 /// The options' filter, apart from the rest: the generated `connect*`
 /// methods wrap the user's closure in it.
 #[inline]

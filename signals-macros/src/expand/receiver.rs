@@ -299,6 +299,14 @@ impl<'a> Expansion<'a> {
                 run: #run,
             }
         };
+        let placed = backend(
+            quote! {
+                #[#private::linkme::distributed_slice(#private::DURABLE_RECEIVERS)]
+                #[linkme(crate = #private::linkme)]
+                static __SIGNALS_DURABLE: #private::DurableReceiver = __SIGNALS_RECORD;
+            },
+            quote!(#private::inventory::submit! { __SIGNALS_RECORD }),
+        );
         quote! {
             // `unsafe_code`: linkme places the record with `#[link_section]`.
             #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code)]
@@ -314,15 +322,8 @@ impl<'a> Expansion<'a> {
                     }))
                 }
 
-                #private::if_linkme! {
-                    #[#private::linkme::distributed_slice(#private::DURABLE_RECEIVERS)]
-                    #[linkme(crate = #private::linkme)]
-                    static __SIGNALS_DURABLE: #private::DurableReceiver = #record;
-                }
-
-                #private::if_inventory! {
-                    #private::inventory::submit! { #record }
-                }
+                const __SIGNALS_RECORD: #private::DurableReceiver = #record;
+                #placed
             };
         }
     }
