@@ -62,6 +62,12 @@ pub trait Signal: Sized {
     /// The inventory backend's element type.
     #[doc(hidden)]
     type __Entry: 'static;
+    /// An empty element, which a receiver fills in with `.new(record)`: a
+    /// method call, not `<Self::__Entry>::new`, so that for a path that is
+    /// not a signal rustc reports only that, not a follow-on error about a
+    /// type it cannot name.
+    #[doc(hidden)]
+    const __ENTRY: Self::__Entry;
 
     #[doc(hidden)]
     fn __registry() -> &'static Registry<Self::__Handler, Self::__Dyn>;

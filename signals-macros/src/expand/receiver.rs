@@ -395,7 +395,7 @@ impl<'a> Expansion<'a> {
             },
             quote! {
                 #private::inventory::submit! {
-                    <<#signal as #krate::Signal>::__Entry>::new(#record_ident)
+                    <#signal as #krate::Signal>::__ENTRY.new(#record_ident)
                 }
             },
         );

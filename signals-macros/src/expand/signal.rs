@@ -207,7 +207,9 @@ impl<'a> Expansion<'a> {
     }
 
     /// The inventory backend's element type: a newtype, since inventory
-    /// collects by type.
+    /// collects by type. A receiver submits `Signal::__ENTRY.new(record)`
+    /// (see `Signal::__ENTRY`); the empty `__ENTRY` itself is never
+    /// submitted.
     fn entry_struct(&self) -> TokenStream {
         let Expansion {
             entry, ty_static, ..
@@ -220,12 +222,12 @@ impl<'a> Expansion<'a> {
         quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types, dead_code)]
-            #vis struct #entry(#private::Record<#ty_static>);
+            #vis struct #entry(::core::option::Option<#private::Record<#ty_static>>);
 
             impl #entry {
                 #[doc(hidden)]
-                pub const fn new(receiver: #private::Record<#ty_static>) -> Self {
-                    #entry(receiver)
+                pub const fn new(self, receiver: #private::Record<#ty_static>) -> Self {
+                    #entry(::core::option::Option::Some(receiver))
                 }
             }
 
@@ -281,6 +283,7 @@ impl<'a> Expansion<'a> {
             self.signal.original.generics.split_for_impl();
         let is_async = self.signal.is_async;
         let entry_type = backend(quote!(()), quote!(#entry));
+        let entry_empty = backend(quote!(()), quote!(#entry(::core::option::Option::None)));
         let collect = self.collect_fn();
         let (durable, durable_impl) = self.durable_items();
         let Expansion {
@@ -303,6 +306,7 @@ impl<'a> Expansion<'a> {
                 type __Handler = #handler;
                 type __Dyn = #dyn_handler;
                 type __Entry = #entry_type;
+                const __ENTRY: #entry_type = #entry_empty;
 
                 #[inline]
                 fn __registry() -> &'static #private::RegistryOf<Self> {
@@ -368,7 +372,9 @@ impl<'a> Expansion<'a> {
             },
             quote! {
                 for entry in #private::inventory::iter::<#entry> {
-                    found.add(&entry.0);
+                    if let ::core::option::Option::Some(record) = &entry.0 {
+                        found.add(record);
+                    }
                 }
             },
         );

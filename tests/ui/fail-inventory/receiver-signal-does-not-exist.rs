@@ -1,0 +1,1 @@
+../fail/receiver-signal-does-not-exist.rs

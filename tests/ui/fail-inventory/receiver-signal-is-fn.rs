@@ -1,0 +1,1 @@
+../fail/receiver-signal-is-fn.rs

@@ -1,0 +1,1 @@
+../fail/receiver-signal-not-a-signal.rs

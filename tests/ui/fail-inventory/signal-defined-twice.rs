@@ -1,0 +1,1 @@
+../fail/signal-defined-twice.rs

@@ -1,0 +1,1 @@
+../fail/signal-named-like-fn.rs
