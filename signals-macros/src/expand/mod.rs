@@ -106,6 +106,24 @@ impl Runtime {
         (uses, aliased)
     }
 
+    /// The const `__SIGNALS_RECORD` of the generated block, of type
+    /// `__private::#ty`, placed in signals-core's slice `__private::#slice`
+    /// (linkme) or submitted (inventory). Its own item, so that linkme's
+    /// macros pass on its name, not the record.
+    fn place_record(&self, slice: &str, ty: &str) -> TokenStream {
+        let private = &self.private;
+        let slice = Ident::new(slice, proc_macro2::Span::call_site());
+        let ty = Ident::new(ty, proc_macro2::Span::call_site());
+        backend(
+            quote! {
+                #[#private::linkme::distributed_slice(#private::#slice)]
+                #[linkme(crate = #private::linkme)]
+                static __SIGNALS_PLACED: #private::#ty = __SIGNALS_RECORD;
+            },
+            quote!(#private::inventory::submit! { __SIGNALS_RECORD }),
+        )
+    }
+
     /// A rustdoc link to `item` of the runtime crate, shown as `text`. The
     /// path is written out: `quote!` does not interpolate inside a doc
     /// comment, so `#krate` there would reach the user's docs as is.

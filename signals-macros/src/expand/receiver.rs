@@ -299,14 +299,9 @@ impl<'a> Expansion<'a> {
                 run: #run,
             }
         };
-        let placed = backend(
-            quote! {
-                #[#private::linkme::distributed_slice(#private::DURABLE_RECEIVERS)]
-                #[linkme(crate = #private::linkme)]
-                static __SIGNALS_DURABLE: #private::DurableReceiver = __SIGNALS_RECORD;
-            },
-            quote!(#private::inventory::submit! { __SIGNALS_RECORD }),
-        );
+        let placed = self
+            .runtime
+            .place_record("DURABLE_RECEIVERS", "DurableReceiver");
         quote! {
             // `unsafe_code`: linkme places the record with `#[link_section]`.
             #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code)]

@@ -785,16 +785,7 @@ impl<'a> Expansion<'a> {
                 receivers: <#ident as #krate::Signal>::receivers,
             }
         };
-        // The record is a `const` of its own, so that linkme's macros pass
-        // on its name, not the record.
-        let placed = backend(
-            quote! {
-                #[#private::linkme::distributed_slice(#private::SIGNALS)]
-                #[linkme(crate = #private::linkme)]
-                static __SIGNALS_CATALOG: #private::SignalRecord = __SIGNALS_RECORD;
-            },
-            quote!(#private::inventory::submit! { __SIGNALS_RECORD }),
-        );
+        let placed = self.runtime.place_record("SIGNALS", "SignalRecord");
         quote! {
             #[allow(elided_lifetimes_in_paths)]
             const _: () = {
