@@ -6,7 +6,7 @@ use crate::handler::Call;
 use crate::observe;
 use crate::outcome::{BoxError, Collect, Erased, Failure, Report, SendError};
 use crate::receiver::ReceiverName;
-use crate::registry::{Callee, Statics, Walk};
+use crate::registry::{name_of, Callee, Meta, Walk, Who};
 use crate::signal::Signal;
 use crate::step::{Resolved, Step};
 
@@ -18,7 +18,7 @@ pub(crate) fn call<'b, S: Signal>(
 ) -> Step<'b> {
     match callee {
         Callee::Static(handler) => S::__call(*handler, signal),
-        Callee::Dynamic(e) => e.handler.call(signal),
+        Callee::Dynamic(handler) => handler.call(signal),
     }
 }
 
@@ -65,7 +65,7 @@ pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<S::Output, SendError
     match S::__registry().statics_only() {
         // With `tracing`, even a send nobody listens to gets its span.
         Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Ok(S::Output::empty()),
-        Some(statics) => send_in(signal, statics, statics.len(), statics.cursor()),
+        Some(statics) => send_in(signal, statics.meta, statics.len(), statics.cursor()),
         None => send_merged(signal),
     }
 }
@@ -77,27 +77,27 @@ fn send_merged<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     // One loop over either cursor: a second, specialised loop measured no
     // faster, and would be compiled once more per signal.
     let cursor = snapshot.cursor();
-    send_in(signal, snapshot.statics(), cursor.receivers(), cursor)
+    send_in(signal, snapshot.meta(), cursor.receivers(), cursor)
 }
 
 /// The loop of `send`.
 #[inline(always)]
 fn send_in<'r, S: Signal>(
     signal: &S,
-    statics: &Statics<S::__Handler>,
+    meta: &[Meta],
     receivers: usize,
-    cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
+    mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
 ) -> Result<S::Output, SendError> {
     let span = observe::send_span(S::NAME, receivers, "send");
     #[cfg(feature = "tracing")]
     let _entered = span.enter();
     let _ = &span;
     let mut output = S::Output::empty();
-    for callee in cursor {
+    while let Some(callee) = cursor.next() {
         let step = call(callee, signal);
         // The fast path: one test of one register per receiver.
         if !step.is_done() {
-            collect::<S>(step, callee, statics, &mut output)?;
+            collect::<S>(step, cursor.current(), meta, &mut output)?;
         }
     }
     Ok(output)
@@ -111,17 +111,29 @@ fn send_in<'r, S: Signal>(
 #[inline(never)]
 fn collect<S: Signal>(
     step: Step<'_>,
-    callee: Callee<'_, S::__Handler, S::__Dyn>,
-    statics: &Statics<S::__Handler>,
+    who: Option<Who<'_>>,
+    meta: &[Meta],
     output: &mut S::Output,
 ) -> Result<(), SendError> {
+    if let Some((receiver, answer)) = answer_of(step, who, meta, S::NAME)? {
+        output.push(receiver, answer);
+    }
+    Ok(())
+}
+
+/// The answer of a step that is not plain success, named, if it is one;
+/// the send's error if the receiver failed. Not generic.
+fn answer_of(
+    step: Step<'_>,
+    who: Option<Who<'_>>,
+    meta: &[Meta],
+    signal: &'static str,
+) -> Result<Option<(ReceiverName, Erased)>, SendError> {
+    let name = || name_of(who, meta);
     match settle(step) {
-        Settled::Failed(error) => Err(send_error::<S>(error, callee.name(statics))),
-        Settled::Answered(answer) => {
-            output.push(callee.name(statics), answer);
-            Ok(())
-        }
-        Settled::Skipped => Ok(()),
+        Settled::Failed(error) => Err(send_error(signal, error, name())),
+        Settled::Answered(answer) => Ok(Some((name(), answer))),
+        Settled::Skipped => Ok(None),
     }
 }
 
@@ -151,9 +163,13 @@ pub(crate) fn settle(step: Step<'_>) -> Settled {
 /// What `send` returns when a receiver fails.
 #[cold]
 #[inline(never)]
-fn send_error<S: Signal>(error: BoxError, receiver: ReceiverName) -> SendError {
-    let error = SendError::new(S::NAME, receiver, error);
-    observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
+pub(crate) fn send_error(
+    signal: &'static str,
+    error: BoxError,
+    receiver: ReceiverName,
+) -> SendError {
+    let error = SendError::new(signal, receiver, error);
+    observe::receiver_failed(signal, error.receiver_name(), error.error());
     error
 }
 
@@ -174,7 +190,7 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report<S::Response> {
 pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> {
     match S::__registry().statics_only() {
         Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Report::new(S::NAME),
-        Some(statics) => send_robust_in(signal, statics, statics.len(), statics.cursor()),
+        Some(statics) => send_robust_in(signal, statics.meta, statics.len(), statics.cursor()),
         None => send_robust_merged(signal),
     }
 }
@@ -184,7 +200,7 @@ pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> 
 fn send_robust_merged<S: Signal>(signal: &S) -> Report<S::Response> {
     let snapshot = S::__registry().snapshot();
     let cursor = snapshot.cursor();
-    let mut report = send_robust_in(signal, snapshot.statics(), cursor.receivers(), cursor);
+    let mut report = send_robust_in(signal, snapshot.meta(), cursor.receivers(), cursor);
     release(snapshot, &mut report);
     report
 }
@@ -214,7 +230,7 @@ fn report_dropped<T>(report: &mut Report<T>, payload: Box<dyn std::any::Any + Se
 #[inline(always)]
 fn send_robust_in<'r, S: Signal>(
     signal: &S,
-    statics: &Statics<S::__Handler>,
+    meta: &[Meta],
     receivers: usize,
     mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
 ) -> Report<S::Response> {
@@ -229,7 +245,7 @@ fn send_robust_in<'r, S: Signal>(
     let first = catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)));
     match first {
         Ok(None) => Report::with_called(S::NAME, receivers),
-        stopped => send_robust_rest(signal, statics, cursor, stopped),
+        stopped => send_robust_rest(signal, meta, cursor, stopped),
     }
 }
 
@@ -240,41 +256,21 @@ fn send_robust_in<'r, S: Signal>(
 #[inline(never)]
 fn send_robust_rest<'r, 'b, S: Signal>(
     signal: &'b S,
-    statics: &Statics<S::__Handler>,
+    meta: &[Meta],
     mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
-    mut stopped: std::thread::Result<Option<Stop<'r, 'b, S>>>,
+    mut stopped: std::thread::Result<Option<Step<'b>>>,
 ) -> Report<S::Response> {
     let mut report = Report::new(S::NAME);
     let mut output = S::Output::empty();
     // Receivers whose filter declined: reached, but not called.
     let mut declined = 0;
     loop {
-        match stopped {
-            Ok(None) => break,
-            // Settled under `catch_unwind`: settling drops what the step
-            // held (an async receiver's future, never started here), and
-            // that drop runs the receiver's code.
-            Ok(Some((callee, step))) => match catch_unwind(AssertUnwindSafe(|| settle(step))) {
-                Ok(Settled::Failed(error)) => {
-                    let position = cursor.reached() - declined - 1;
-                    report.fail(Failure::error(callee.name(statics), position, error));
-                }
-                Ok(Settled::Answered(answer)) => output.push(callee.name(statics), answer),
-                Ok(Settled::Skipped) => declined += 1,
-                Err(payload) => {
-                    let position = cursor.reached() - declined - 1;
-                    report.fail(Failure::panic(callee.name(statics), position, payload));
-                }
-            },
-            Err(payload) => match cursor.current() {
-                Some(callee) => {
-                    let position = cursor.reached() - declined - 1;
-                    report.fail(Failure::panic(callee.name(statics), position, payload));
-                }
-                // Nothing but receivers runs inside the loop; a panic with no
-                // receiver running is not ours to swallow.
-                None => std::panic::resume_unwind(payload),
-            },
+        let position = cursor.reached().wrapping_sub(declined + 1);
+        match stop(stopped, cursor.current(), position, meta) {
+            Stop::End => break,
+            Stop::Failed(failure) => report.fail(failure),
+            Stop::Answered(receiver, answer) => output.push(receiver, answer),
+            Stop::Declined => declined += 1,
         }
         stopped = catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)));
     }
@@ -283,23 +279,59 @@ fn send_robust_rest<'r, 'b, S: Signal>(
     report
 }
 
-/// Where a stretch of `send_robust` stopped: the receiver, and what it did.
-type Stop<'r, 'b, S> = (
-    Callee<'r, <S as Signal>::__Handler, <S as Signal>::__Dyn>,
-    Step<'b>,
-);
+/// Why a stretch of `send_robust` stopped.
+enum Stop {
+    /// Every receiver ran.
+    End,
+    Failed(Failure),
+    Answered(ReceiverName, Erased),
+    /// A filter declined.
+    Declined,
+}
 
-/// Calls receivers until one does anything but succeed, and returns it with
-/// what it did; `None` when all have run.
+/// Why a stretch stopped, named: `who` is the receiver the walk yielded
+/// last, `position` its place among the receivers called. Not generic.
+fn stop(
+    stopped: std::thread::Result<Option<Step<'_>>>,
+    who: Option<Who<'_>>,
+    position: usize,
+    meta: &[Meta],
+) -> Stop {
+    let step = match stopped {
+        Ok(None) => return Stop::End,
+        Ok(Some(step)) => step,
+        Err(payload) => match who {
+            Some(who) => return Stop::Failed(Failure::panic(who.name(meta), position, payload)),
+            // Nothing but receivers runs inside the loop; a panic with no
+            // receiver running is not ours to swallow.
+            None => std::panic::resume_unwind(payload),
+        },
+    };
+    // Settled under `catch_unwind`: settling drops what the step held (an
+    // async receiver's future, never started here), and that drop runs the
+    // receiver's code.
+    match catch_unwind(AssertUnwindSafe(|| settle(step))) {
+        Ok(Settled::Failed(error)) => {
+            Stop::Failed(Failure::error(name_of(who, meta), position, error))
+        }
+        Ok(Settled::Answered(answer)) => Stop::Answered(name_of(who, meta), answer),
+        Ok(Settled::Skipped) => Stop::Declined,
+        Err(payload) => Stop::Failed(Failure::panic(name_of(who, meta), position, payload)),
+    }
+}
+
+/// Calls receivers until one does anything but succeed, and returns what
+/// it did (the cursor's `current` is that receiver); `None` when all have
+/// run.
 #[inline(always)]
 fn run_until_fault<'r, 'b, S: Signal>(
     cursor: &mut impl Walk<'r, S::__Handler, S::__Dyn>,
     signal: &'b S,
-) -> Option<Stop<'r, 'b, S>> {
+) -> Option<Step<'b>> {
     for callee in cursor {
         let step = call(callee, signal);
         if !step.is_done() {
-            return Some((callee, step));
+            return Some(step);
         }
     }
     None

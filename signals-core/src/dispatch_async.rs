@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
-use crate::dispatch::{call, muted, release};
-use crate::observe::{self, send_span, Span};
+use crate::dispatch::{call, muted, release, send_error};
+use crate::observe::{send_span, Span};
 use crate::outcome::{Collect, Erased, Failure, FailureCause, Report, SendError};
 use crate::receiver::ReceiverName;
-use crate::registry::OwnedSnapshot;
+use crate::registry::{name_of, OwnedSnapshot, Walk};
 use crate::signal::Signal;
 use crate::step::{Resolved, StepFuture};
 
@@ -56,7 +56,8 @@ async fn send_async_in<S: Signal>(
     snapshot: &OwnedSnapshot<'_, S::__Handler, S::__Dyn>,
 ) -> Result<S::Output, SendError> {
     let mut output = S::Output::empty();
-    for callee in snapshot.cursor() {
+    let mut cursor = snapshot.cursor();
+    while let Some(callee) = cursor.next() {
         let step = call(callee, signal);
         if step.is_done() {
             continue;
@@ -68,11 +69,10 @@ async fn send_async_in<S: Signal>(
         };
         match outcome {
             Ok(None) => {}
-            Ok(Some(answer)) => output.push(callee.name(snapshot.statics()), answer),
+            Ok(Some(answer)) => output.push(name_of(cursor.current(), snapshot.meta()), answer),
             Err(error) => {
-                let error = SendError::new(S::NAME, callee.name(snapshot.statics()), error);
-                observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
-                return Err(error);
+                let receiver = name_of(cursor.current(), snapshot.meta());
+                return Err(send_error(S::NAME, error, receiver));
             }
         }
     }
@@ -148,7 +148,8 @@ async fn send_robust_async_in<S: Signal>(
 ) -> Report<S::Response> {
     let mut report = Report::new(S::NAME);
     let mut output = S::Output::empty();
-    for callee in snapshot.cursor() {
+    let mut cursor = snapshot.cursor();
+    while let Some(callee) = cursor.next() {
         let outcome = match catch_unwind(AssertUnwindSafe(|| call(callee, signal).resolve())) {
             Err(payload) => Err(FailureCause::Panic(payload)),
             Ok(Resolved::Skipped) => continue,
@@ -158,14 +159,11 @@ async fn send_robust_async_in<S: Signal>(
         report.count_call();
         match outcome {
             Ok(None) => {}
-            Ok(Some(answer)) => output.push(callee.name(snapshot.statics()), answer),
+            Ok(Some(answer)) => output.push(name_of(cursor.current(), snapshot.meta()), answer),
             Err(cause) => {
                 let position = report.len() - 1;
-                report.fail(Failure::new(
-                    callee.name(snapshot.statics()),
-                    position,
-                    cause,
-                ));
+                let receiver = name_of(cursor.current(), snapshot.meta());
+                report.fail(Failure::new(receiver, position, cause));
             }
         }
     }
@@ -216,7 +214,8 @@ async fn send_robust_concurrent_in<S: Signal>(
     // Receivers are started in call order (synchronous ones run to completion
     // right here); the async ones are then polled together.
     let mut slots: Vec<Slot<'_>> = Vec::new();
-    for callee in snapshot.cursor() {
+    let mut cursor = snapshot.cursor();
+    while let Some(callee) = cursor.next() {
         let state = match catch_unwind(AssertUnwindSafe(|| call(callee, signal).resolve())) {
             Err(payload) => SlotState::Finished(Err(FailureCause::Panic(payload))),
             Ok(Resolved::Skipped) => continue,
@@ -226,7 +225,7 @@ async fn send_robust_concurrent_in<S: Signal>(
             Ok(Resolved::Pending(future)) => SlotState::Running(CatchUnwind::new(future)),
         };
         slots.push(Slot {
-            name: callee.name(snapshot.statics()),
+            name: name_of(cursor.current(), snapshot.meta()),
             state,
         });
     }

@@ -1,32 +1,39 @@
 //! What one dispatch calls: a snapshot of the receivers connected when it
 //! starts, and the cursors that walk it in call order.
+//!
+//! Only what calls a receiver is generic over the signal: the static
+//! handlers' slice and the typed receiver a cursor yields. The run-time list,
+//! its walk, and naming a receiver ([`Who`]) are the same for every signal.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use arc_swap::Guard;
 
-use super::list::{DynEntry, Erased, List, ListCursor, Planned};
-use super::statics::Statics;
+use super::list::{DynMeta, List, ListCursor, Planned};
+use super::statics::{Meta, Statics};
 use crate::receiver::ReceiverName;
+
+/// The run-time list of a snapshot.
+pub(crate) type Plan = List<Planned>;
 
 /// Holds a snapshot's run-time list: a short-lived `arc_swap::Guard` for
 /// synchronous dispatches, an `Arc` for dispatches that may be suspended
 /// (a `Guard` must not be held across an `.await`).
 pub(crate) trait Hold {
-    fn list(&self) -> Option<&Erased>;
+    fn list(&self) -> Option<&Plan>;
 }
 
-impl Hold for Option<Guard<Option<Arc<Erased>>>> {
+impl Hold for Option<Guard<Option<Arc<Plan>>>> {
     #[inline]
-    fn list(&self) -> Option<&Erased> {
+    fn list(&self) -> Option<&Plan> {
         self.as_ref()?.as_deref()
     }
 }
 
-impl Hold for Option<Arc<Erased>> {
+impl Hold for Option<Arc<Plan>> {
     #[inline]
-    fn list(&self) -> Option<&Erased> {
+    fn list(&self) -> Option<&Plan> {
         self.as_deref()
     }
 }
@@ -40,32 +47,33 @@ pub(crate) struct Snapshot<'r, H: 'static, D: ?Sized + 'static, G> {
 }
 
 /// The snapshot of a synchronous dispatch.
-pub(crate) type BorrowedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Guard<Option<Arc<Erased>>>>>;
+pub(crate) type BorrowedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Guard<Option<Arc<Plan>>>>>;
 
 /// The snapshot of an async dispatch, which owns its run-time list.
-pub(crate) type OwnedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Arc<Erased>>>;
+pub(crate) type OwnedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Arc<Plan>>>;
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static, G: Hold> Snapshot<'r, H, D, G> {
-    fn dynamic(&self) -> Option<&List<Planned<H, D>>> {
-        Some(self.dynamic.list()?.get())
-    }
-
-    pub(crate) fn statics(&self) -> &'r Statics<H> {
-        self.statics
+    /// What is known about the static receivers, to name them.
+    pub(crate) fn meta(&self) -> &'r [Meta] {
+        self.statics.meta
     }
 
     /// How many receivers the dispatch calls.
     pub(crate) fn len(&self) -> usize {
-        self.dynamic().map_or(self.statics.len(), List::len)
+        match self.dynamic.list() {
+            Some(list) => list.len(),
+            None => self.statics.len(),
+        }
     }
 
-    /// Every receiver, static and run-time, in call order. (Each call
-    /// downcasts the run-time list: take one cursor per send.)
+    /// Every receiver, static and run-time, in call order.
     pub(crate) fn cursor(&self) -> Cursor<'_, H, D> {
-        match self.dynamic() {
+        match self.dynamic.list() {
             Some(list) => Cursor::Plan(PlanCursor {
                 list: ListCursor::new(list),
+                handlers: self.statics.handlers,
                 len: list.len(),
+                dynamic: PhantomData,
             }),
             None => Cursor::Static(StaticCursor::new(self.statics)),
         }
@@ -76,7 +84,8 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static, G: Hold> Snapshot<'r, H, D, G> 
 pub(crate) enum Callee<'r, H: 'static, D: ?Sized + 'static> {
     /// A static receiver: its handler, in [`Statics`].
     Static(&'r H),
-    Dynamic(&'r DynEntry<D>),
+    /// A run-time receiver: its closure.
+    Dynamic(&'r D),
 }
 
 impl<H: Copy + 'static, D: ?Sized + 'static> Clone for Callee<'_, H, D> {
@@ -86,13 +95,31 @@ impl<H: Copy + 'static, D: ?Sized + 'static> Clone for Callee<'_, H, D> {
 }
 impl<H: Copy + 'static, D: ?Sized + 'static> Copy for Callee<'_, H, D> {}
 
-impl<H: Copy + 'static, D: ?Sized + 'static> Callee<'_, H, D> {
-    /// The receiver's name; `statics` are those of the snapshot it came from.
-    pub(crate) fn name(self, statics: &Statics<H>) -> ReceiverName {
+/// Which receiver a walk yielded, to name it: the same type for every
+/// signal, so that reports and errors are built by code compiled once.
+#[derive(Clone, Copy)]
+pub(crate) enum Who<'r> {
+    /// The static receiver at this index of the sorted statics.
+    Static(usize),
+    Dynamic(&'r DynMeta),
+}
+
+impl Who<'_> {
+    /// The receiver's name; `meta` describes the snapshot's static receivers.
+    pub(crate) fn name(self, meta: &[Meta]) -> ReceiverName {
         match self {
-            Callee::Static(slot) => ReceiverName::Static(statics.meta_of(slot).name),
-            Callee::Dynamic(e) => ReceiverName::Shared(Arc::clone(&e.meta.name)),
+            Who::Static(index) => ReceiverName::Static(meta[index].name),
+            Who::Dynamic(meta) => ReceiverName::Shared(Arc::clone(&meta.name)),
         }
+    }
+}
+
+/// The name of the receiver a walk yielded last (`Walk::current`), which
+/// has just been called; `meta` describes the snapshot's static receivers.
+pub(crate) fn name_of(who: Option<Who<'_>>, meta: &[Meta]) -> ReceiverName {
+    match who {
+        Some(who) => who.name(meta),
+        None => unreachable!("a receiver's step comes after the walk yielded it"),
     }
 }
 
@@ -104,12 +131,12 @@ pub(crate) trait Walk<'r, H: 'static, D: ?Sized + 'static>:
     fn reached(&self) -> usize;
 
     /// The receiver it yielded last: the one running, if any.
-    fn current(&self) -> Option<Callee<'r, H, D>>;
+    fn current(&self) -> Option<Who<'r>>;
 }
 
 /// Walks the static receivers alone, in call order.
 pub(crate) struct StaticCursor<'r, H: 'static, D: ?Sized + 'static> {
-    all: &'r [H],
+    all: usize,
     handlers: std::slice::Iter<'r, H>,
     dynamic: PhantomData<&'r D>,
 }
@@ -118,7 +145,7 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> StaticCursor<'r, H, D> {
     #[inline]
     pub(crate) fn new(statics: &'r Statics<H>) -> Self {
         StaticCursor {
-            all: &statics.handlers,
+            all: statics.handlers.len(),
             handlers: statics.handlers.iter(),
             dynamic: PhantomData,
         }
@@ -128,21 +155,25 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> StaticCursor<'r, H, D> {
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for StaticCursor<'r, H, D> {
     #[inline]
     fn reached(&self) -> usize {
-        self.all.len() - self.handlers.len()
+        self.all - self.handlers.len()
     }
 
-    fn current(&self) -> Option<Callee<'r, H, D>> {
-        let all = self.all;
-        Some(Callee::Static(&all[self.reached().checked_sub(1)?]))
+    fn current(&self) -> Option<Who<'r>> {
+        current_static(self.reached())
     }
+}
+
+/// The static receiver yielded last, if any, after `reached` of them.
+fn current_static<'r>(reached: usize) -> Option<Who<'r>> {
+    reached.checked_sub(1).map(Who::Static)
 }
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for StaticCursor<'r, H, D> {
     type Item = Callee<'r, H, D>;
 
-    // `match` and indexing rather than `Option::map` and `get`, here and in
-    // `PlanCursor`: the same code once optimized, and fewer generic helpers
-    // for an unoptimized build to compile once per signal.
+    // `match` rather than `Option::map`, here and in `PlanCursor`: the same
+    // code once optimized, and fewer generic helpers for an unoptimized
+    // build to compile once per signal.
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         match self.handlers.next() {
@@ -155,16 +186,10 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for StaticCursor<'r, H
 /// Walks the static and run-time receivers in the call order of the
 /// run-time list.
 pub(crate) struct PlanCursor<'r, H: 'static, D: ?Sized + 'static> {
-    list: ListCursor<'r, Planned<H, D>>,
+    list: ListCursor<'r, Planned>,
+    handlers: &'r [H],
     len: usize,
-}
-
-#[inline]
-fn callee<H: 'static, D: ?Sized + 'static>(planned: &Planned<H, D>) -> Callee<'_, H, D> {
-    match planned {
-        Planned::Static(handler) => Callee::Static(handler),
-        Planned::Dynamic(entry) => Callee::Dynamic(entry),
-    }
+    dynamic: PhantomData<&'r D>,
 }
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for PlanCursor<'r, H, D> {
@@ -173,11 +198,16 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for PlanCursor<'
         self.list.reached()
     }
 
-    fn current(&self) -> Option<Callee<'r, H, D>> {
-        match self.list.current() {
-            Some(planned) => Some(callee(planned)),
-            None => None,
-        }
+    fn current(&self) -> Option<Who<'r>> {
+        current_planned(&self.list)
+    }
+}
+
+/// The entry of the run-time list yielded last, if any.
+fn current_planned<'r>(list: &ListCursor<'r, Planned>) -> Option<Who<'r>> {
+    match list.current()? {
+        Planned::Static(index) => Some(Who::Static(*index)),
+        Planned::Dynamic(entry) => Some(Who::Dynamic(&entry.meta)),
     }
 }
 
@@ -187,7 +217,8 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for PlanCursor<'r, H, 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self.list.next_item() {
-            Some(planned) => Some(callee(planned)),
+            Some(Planned::Static(index)) => Some(Callee::Static(&self.handlers[*index])),
+            Some(Planned::Dynamic(entry)) => Some(Callee::Dynamic(entry.handler::<D>())),
             None => None,
         }
     }
@@ -204,7 +235,7 @@ impl<H: Copy + 'static, D: ?Sized + 'static> Cursor<'_, H, D> {
     /// How many receivers the walk yields in all.
     pub(crate) fn receivers(&self) -> usize {
         match self {
-            Cursor::Static(cursor) => cursor.all.len(),
+            Cursor::Static(cursor) => cursor.all,
             Cursor::Plan(cursor) => cursor.len,
         }
     }
@@ -218,10 +249,10 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for Cursor<'r, H
         }
     }
 
-    fn current(&self) -> Option<Callee<'r, H, D>> {
+    fn current(&self) -> Option<Who<'r>> {
         match self {
-            Cursor::Static(cursor) => cursor.current(),
-            Cursor::Plan(cursor) => cursor.current(),
+            Cursor::Static(cursor) => current_static(cursor.reached()),
+            Cursor::Plan(cursor) => current_planned(&cursor.list),
         }
     }
 }
