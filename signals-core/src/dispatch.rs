@@ -6,7 +6,7 @@ use crate::handler::Call;
 use crate::observe;
 use crate::outcome::{BoxError, Collect, Erased, Failure, Report, SendError};
 use crate::receiver::ReceiverName;
-use crate::registry::{name_of, Callee, Meta, Walk, Who};
+use crate::registry::{name_of, Callee, Meta, Statics, Walk, Who};
 use crate::signal::Signal;
 use crate::step::{Resolved, Step};
 
@@ -65,7 +65,7 @@ pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<S::Output, SendError
     match S::__registry().statics_only() {
         // With `tracing`, even a send nobody listens to gets its span.
         Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Ok(S::Output::empty()),
-        Some(statics) => send_in(signal, statics.meta, statics.len(), statics.cursor()),
+        Some(statics) => send_in(signal, statics, statics.len(), statics.cursor()),
         None => send_merged(signal),
     }
 }
@@ -77,14 +77,14 @@ fn send_merged<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     // One loop over either cursor: a second, specialised loop measured no
     // faster, and would be compiled once more per signal.
     let cursor = snapshot.cursor();
-    send_in(signal, snapshot.meta(), cursor.receivers(), cursor)
+    send_in(signal, snapshot.statics(), cursor.receivers(), cursor)
 }
 
 /// The loop of `send`.
 #[inline(always)]
 fn send_in<'r, S: Signal>(
     signal: &S,
-    meta: &[Meta],
+    statics: &Statics<S::__Handler>,
     receivers: usize,
     mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
 ) -> Result<S::Output, SendError> {
@@ -97,7 +97,10 @@ fn send_in<'r, S: Signal>(
         let step = call(callee, signal);
         // The fast path: one test of one register per receiver.
         if !step.is_done() {
-            collect::<S>(step, cursor.current(), meta, &mut output)?;
+            // `current` from the cursor's registers; `statics` read only
+            // out of line: a value loaded here would be hoisted out of the
+            // loop and held in a register across every call.
+            collect::<S>(step, cursor.yielded(), statics, &mut output)?;
         }
     }
     Ok(output)
@@ -111,11 +114,17 @@ fn send_in<'r, S: Signal>(
 #[inline(never)]
 fn collect<S: Signal>(
     step: Step<'_>,
-    who: Option<Who<'_>>,
-    meta: &[Meta],
+    who: Who<'_>,
+    statics: &Statics<S::__Handler>,
     output: &mut S::Output,
 ) -> Result<(), SendError> {
-    if let Some((receiver, answer)) = answer_of(step, who, meta, S::NAME)? {
+    let handlers = statics.handlers();
+    let who = who.resolve(
+        handlers.as_ptr().addr(),
+        size_of::<S::__Handler>(),
+        handlers.len(),
+    );
+    if let Some((receiver, answer)) = answer_of(step, who, statics.meta, S::NAME)? {
         output.push(receiver, answer);
     }
     Ok(())
@@ -125,11 +134,11 @@ fn collect<S: Signal>(
 /// the send's error if the receiver failed. Not generic.
 fn answer_of(
     step: Step<'_>,
-    who: Option<Who<'_>>,
+    who: Who<'_>,
     meta: &[Meta],
     signal: &'static str,
 ) -> Result<Option<(ReceiverName, Erased)>, SendError> {
-    let name = || name_of(who, meta);
+    let name = || who.name(meta);
     match settle(step) {
         Settled::Failed(error) => Err(send_error(signal, error, name())),
         Settled::Answered(answer) => Ok(Some((name(), answer))),
@@ -190,7 +199,7 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report<S::Response> {
 pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> {
     match S::__registry().statics_only() {
         Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Report::new(S::NAME),
-        Some(statics) => send_robust_in(signal, statics.meta, statics.len(), statics.cursor()),
+        Some(statics) => send_robust_in(signal, statics, statics.len(), statics.cursor()),
         None => send_robust_merged(signal),
     }
 }
@@ -200,7 +209,7 @@ pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> 
 fn send_robust_merged<S: Signal>(signal: &S) -> Report<S::Response> {
     let snapshot = S::__registry().snapshot();
     let cursor = snapshot.cursor();
-    let mut report = send_robust_in(signal, snapshot.meta(), cursor.receivers(), cursor);
+    let mut report = send_robust_in(signal, snapshot.statics(), cursor.receivers(), cursor);
     release(snapshot, &mut report);
     report
 }
@@ -230,7 +239,7 @@ fn report_dropped<T>(report: &mut Report<T>, payload: Box<dyn std::any::Any + Se
 #[inline(always)]
 fn send_robust_in<'r, S: Signal>(
     signal: &S,
-    meta: &[Meta],
+    statics: &Statics<S::__Handler>,
     receivers: usize,
     mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
 ) -> Report<S::Response> {
@@ -245,7 +254,7 @@ fn send_robust_in<'r, S: Signal>(
     let first = catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)));
     match first {
         Ok(None) => Report::with_called(S::NAME, receivers),
-        stopped => send_robust_rest(signal, meta, cursor, stopped),
+        stopped => send_robust_rest(signal, statics.meta, cursor, stopped),
     }
 }
 

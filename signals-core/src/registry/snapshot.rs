@@ -53,6 +53,11 @@ pub(crate) type BorrowedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Guard<Opt
 pub(crate) type OwnedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Arc<Plan>>>;
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static, G: Hold> Snapshot<'r, H, D, G> {
+    /// The static receivers.
+    pub(crate) fn statics(&self) -> &'r Statics<H> {
+        self.statics
+    }
+
     /// What is known about the static receivers, to name them.
     pub(crate) fn meta(&self) -> &'r [Meta] {
         self.statics.meta
@@ -101,14 +106,35 @@ impl<H: Copy + 'static, D: ?Sized + 'static> Copy for Callee<'_, H, D> {}
 pub(crate) enum Who<'r> {
     /// The static receiver at this index of the sorted statics.
     Static(usize),
+    /// The static receiver whose handler is at this address in the
+    /// statics' handlers: what a walk over them holds in a register, so
+    /// that a send loop keeps nothing more to name a receiver that fails
+    /// (resolved out of line by [`Who::resolve`]).
+    StaticAt(usize),
     Dynamic(&'r DynMeta),
 }
 
 impl Who<'_> {
+    /// `StaticAt` as the index of the handler it points at, in the
+    /// handlers that start at address `start`, `size` bytes each, `len` of
+    /// them; anything else as it is.
+    pub(crate) fn resolve(self, start: usize, size: usize, len: usize) -> Self {
+        let Who::StaticAt(at) = self else {
+            return self;
+        };
+        let offset = at.wrapping_sub(start);
+        assert!(
+            size != 0 && offset % size == 0 && offset / size < len,
+            "a static receiver's handler is an element of its signal's statics"
+        );
+        Who::Static(offset / size)
+    }
+
     /// The receiver's name; `meta` describes the snapshot's static receivers.
     pub(crate) fn name(self, meta: &[Meta]) -> ReceiverName {
         match self {
             Who::Static(index) => ReceiverName::Static(meta[index].name),
+            Who::StaticAt(_) => unreachable!("a handler's address is resolved before naming"),
             Who::Dynamic(meta) => ReceiverName::Shared(Arc::clone(&meta.name)),
         }
     }
@@ -132,12 +158,21 @@ pub(crate) trait Walk<'r, H: 'static, D: ?Sized + 'static>:
 
     /// The receiver it yielded last: the one running, if any.
     fn current(&self) -> Option<Who<'r>>;
+
+    /// The receiver it yielded last, once it has yielded one: for a send
+    /// loop, from the cursor's registers alone (no load that the loop
+    /// would hoist and hold across every call).
+    fn yielded(&self) -> Who<'r>;
 }
 
 /// Walks the static receivers alone, in call order.
+///
+/// Besides the walk, it holds one pointer, from which naming a receiver
+/// (cold) finds the rest: a send loop keeps every value it holds in a
+/// register across each call, and more would spill.
 pub(crate) struct StaticCursor<'r, H: 'static, D: ?Sized + 'static> {
-    all: usize,
     handlers: std::slice::Iter<'r, H>,
+    statics: &'r Statics<H>,
     dynamic: PhantomData<&'r D>,
 }
 
@@ -145,8 +180,8 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> StaticCursor<'r, H, D> {
     #[inline]
     pub(crate) fn new(statics: &'r Statics<H>) -> Self {
         StaticCursor {
-            all: statics.handlers.len(),
             handlers: statics.handlers.iter(),
+            statics,
             dynamic: PhantomData,
         }
     }
@@ -155,17 +190,18 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> StaticCursor<'r, H, D> {
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for StaticCursor<'r, H, D> {
     #[inline]
     fn reached(&self) -> usize {
-        self.all - self.handlers.len()
+        self.statics.handlers.len() - self.handlers.len()
     }
 
     fn current(&self) -> Option<Who<'r>> {
-        current_static(self.reached())
+        self.reached().checked_sub(1).map(Who::Static)
     }
-}
 
-/// The static receiver yielded last, if any, after `reached` of them.
-fn current_static<'r>(reached: usize) -> Option<Who<'r>> {
-    reached.checked_sub(1).map(Who::Static)
+    #[inline(always)]
+    fn yielded(&self) -> Who<'r> {
+        // The walk points past the handler it yielded last.
+        Who::StaticAt(self.handlers.as_slice().as_ptr().addr() - size_of::<H>())
+    }
 }
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for StaticCursor<'r, H, D> {
@@ -201,6 +237,19 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for PlanCursor<'
     fn current(&self) -> Option<Who<'r>> {
         current_planned(&self.list)
     }
+
+    #[inline]
+    fn yielded(&self) -> Who<'r> {
+        yielded_planned(&self.list)
+    }
+}
+
+/// The entry of the run-time list yielded last, once there is one.
+fn yielded_planned<'r>(list: &ListCursor<'r, Planned>) -> Who<'r> {
+    match current_planned(list) {
+        Some(who) => who,
+        None => unreachable!("a send loop names the receiver it just called"),
+    }
 }
 
 /// The entry of the run-time list yielded last, if any.
@@ -235,7 +284,7 @@ impl<H: Copy + 'static, D: ?Sized + 'static> Cursor<'_, H, D> {
     /// How many receivers the walk yields in all.
     pub(crate) fn receivers(&self) -> usize {
         match self {
-            Cursor::Static(cursor) => cursor.all,
+            Cursor::Static(cursor) => cursor.statics.handlers.len(),
             Cursor::Plan(cursor) => cursor.len,
         }
     }
@@ -251,8 +300,16 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for Cursor<'r, H
 
     fn current(&self) -> Option<Who<'r>> {
         match self {
-            Cursor::Static(cursor) => current_static(cursor.reached()),
+            Cursor::Static(cursor) => cursor.current(),
             Cursor::Plan(cursor) => current_planned(&cursor.list),
+        }
+    }
+
+    #[inline]
+    fn yielded(&self) -> Who<'r> {
+        match self {
+            Cursor::Static(cursor) => cursor.yielded(),
+            Cursor::Plan(cursor) => yielded_planned(&cursor.list),
         }
     }
 }

@@ -82,6 +82,11 @@ impl<H: Copy + 'static> Statics<H> {
         Statics { handlers, meta }
     }
 
+    /// The handlers, in call order.
+    pub(crate) fn handlers(&self) -> &'static [H] {
+        self.handlers
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.handlers.len()
     }
