@@ -6,7 +6,7 @@ use crate::handler::Call;
 use crate::observe;
 use crate::outcome::{BoxError, Collect, Erased, Failure, Report, SendError};
 use crate::receiver::ReceiverName;
-use crate::registry::{name_of, Callee, Meta, Statics, Walk, Who};
+use crate::registry::{Callee, Statics, Walk};
 use crate::signal::Signal;
 use crate::step::{Resolved, Step};
 
@@ -18,7 +18,7 @@ pub(crate) fn call<'b, S: Signal>(
 ) -> Step<'b> {
     match callee {
         Callee::Static(handler) => S::__call(*handler, signal),
-        Callee::Dynamic(handler) => handler.call(signal),
+        Callee::Dynamic(e) => e.handler.call(signal),
     }
 }
 
@@ -86,21 +86,18 @@ fn send_in<'r, S: Signal>(
     signal: &S,
     statics: &Statics<S::__Handler>,
     receivers: usize,
-    mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
+    cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
 ) -> Result<S::Output, SendError> {
     let span = observe::send_span(S::NAME, receivers, "send");
     #[cfg(feature = "tracing")]
     let _entered = span.enter();
     let _ = &span;
     let mut output = S::Output::empty();
-    while let Some(callee) = cursor.next() {
+    for callee in cursor {
         let step = call(callee, signal);
         // The fast path: one test of one register per receiver.
         if !step.is_done() {
-            // `current` from the cursor's registers; `statics` read only
-            // out of line: a value loaded here would be hoisted out of the
-            // loop and held in a register across every call.
-            collect::<S>(step, cursor.yielded(), statics, &mut output)?;
+            collect::<S>(step, callee, statics, &mut output)?;
         }
     }
     Ok(output)
@@ -114,35 +111,17 @@ fn send_in<'r, S: Signal>(
 #[inline(never)]
 fn collect<S: Signal>(
     step: Step<'_>,
-    who: Who<'_>,
+    callee: Callee<'_, S::__Handler, S::__Dyn>,
     statics: &Statics<S::__Handler>,
     output: &mut S::Output,
 ) -> Result<(), SendError> {
-    let handlers = statics.handlers();
-    let who = who.resolve(
-        handlers.as_ptr().addr(),
-        size_of::<S::__Handler>(),
-        handlers.len(),
-    );
-    if let Some((receiver, answer)) = answer_of(step, who, statics.meta, S::NAME)? {
-        output.push(receiver, answer);
-    }
-    Ok(())
-}
-
-/// The answer of a step that is not plain success, named, if it is one;
-/// the send's error if the receiver failed. Not generic.
-fn answer_of(
-    step: Step<'_>,
-    who: Who<'_>,
-    meta: &[Meta],
-    signal: &'static str,
-) -> Result<Option<(ReceiverName, Erased)>, SendError> {
-    let name = || who.name(meta);
     match settle(step) {
-        Settled::Failed(error) => Err(send_error(signal, error, name())),
-        Settled::Answered(answer) => Ok(Some((name(), answer))),
-        Settled::Skipped => Ok(None),
+        Settled::Failed(error) => Err(send_error::<S>(error, callee.name(statics))),
+        Settled::Answered(answer) => {
+            output.push(callee.name(statics), answer);
+            Ok(())
+        }
+        Settled::Skipped => Ok(()),
     }
 }
 
@@ -172,13 +151,9 @@ pub(crate) fn settle(step: Step<'_>) -> Settled {
 /// What `send` returns when a receiver fails.
 #[cold]
 #[inline(never)]
-pub(crate) fn send_error(
-    signal: &'static str,
-    error: BoxError,
-    receiver: ReceiverName,
-) -> SendError {
-    let error = SendError::new(signal, receiver, error);
-    observe::receiver_failed(signal, error.receiver_name(), error.error());
+fn send_error<S: Signal>(error: BoxError, receiver: ReceiverName) -> SendError {
+    let error = SendError::new(S::NAME, receiver, error);
+    observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
     error
 }
 
@@ -254,7 +229,7 @@ fn send_robust_in<'r, S: Signal>(
     let first = catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)));
     match first {
         Ok(None) => Report::with_called(S::NAME, receivers),
-        stopped => send_robust_rest(signal, statics.meta, cursor, stopped),
+        stopped => send_robust_rest(signal, statics, cursor, stopped),
     }
 }
 
@@ -265,21 +240,41 @@ fn send_robust_in<'r, S: Signal>(
 #[inline(never)]
 fn send_robust_rest<'r, 'b, S: Signal>(
     signal: &'b S,
-    meta: &[Meta],
+    statics: &Statics<S::__Handler>,
     mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
-    mut stopped: std::thread::Result<Option<Step<'b>>>,
+    mut stopped: std::thread::Result<Option<Stop<'r, 'b, S>>>,
 ) -> Report<S::Response> {
     let mut report = Report::new(S::NAME);
     let mut output = S::Output::empty();
     // Receivers whose filter declined: reached, but not called.
     let mut declined = 0;
     loop {
-        let position = cursor.reached().wrapping_sub(declined + 1);
-        match stop(stopped, cursor.current(), position, meta) {
-            Stop::End => break,
-            Stop::Failed(failure) => report.fail(failure),
-            Stop::Answered(receiver, answer) => output.push(receiver, answer),
-            Stop::Declined => declined += 1,
+        match stopped {
+            Ok(None) => break,
+            // Settled under `catch_unwind`: settling drops what the step
+            // held (an async receiver's future, never started here), and
+            // that drop runs the receiver's code.
+            Ok(Some((callee, step))) => match catch_unwind(AssertUnwindSafe(|| settle(step))) {
+                Ok(Settled::Failed(error)) => {
+                    let position = cursor.reached() - declined - 1;
+                    report.fail(Failure::error(callee.name(statics), position, error));
+                }
+                Ok(Settled::Answered(answer)) => output.push(callee.name(statics), answer),
+                Ok(Settled::Skipped) => declined += 1,
+                Err(payload) => {
+                    let position = cursor.reached() - declined - 1;
+                    report.fail(Failure::panic(callee.name(statics), position, payload));
+                }
+            },
+            Err(payload) => match cursor.current() {
+                Some(callee) => {
+                    let position = cursor.reached() - declined - 1;
+                    report.fail(Failure::panic(callee.name(statics), position, payload));
+                }
+                // Nothing but receivers runs inside the loop; a panic with no
+                // receiver running is not ours to swallow.
+                None => std::panic::resume_unwind(payload),
+            },
         }
         stopped = catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)));
     }
@@ -288,59 +283,23 @@ fn send_robust_rest<'r, 'b, S: Signal>(
     report
 }
 
-/// Why a stretch of `send_robust` stopped.
-enum Stop {
-    /// Every receiver ran.
-    End,
-    Failed(Failure),
-    Answered(ReceiverName, Erased),
-    /// A filter declined.
-    Declined,
-}
+/// Where a stretch of `send_robust` stopped: the receiver, and what it did.
+type Stop<'r, 'b, S> = (
+    Callee<'r, <S as Signal>::__Handler, <S as Signal>::__Dyn>,
+    Step<'b>,
+);
 
-/// Why a stretch stopped, named: `who` is the receiver the walk yielded
-/// last, `position` its place among the receivers called. Not generic.
-fn stop(
-    stopped: std::thread::Result<Option<Step<'_>>>,
-    who: Option<Who<'_>>,
-    position: usize,
-    meta: &[Meta],
-) -> Stop {
-    let step = match stopped {
-        Ok(None) => return Stop::End,
-        Ok(Some(step)) => step,
-        Err(payload) => match who {
-            Some(who) => return Stop::Failed(Failure::panic(who.name(meta), position, payload)),
-            // Nothing but receivers runs inside the loop; a panic with no
-            // receiver running is not ours to swallow.
-            None => std::panic::resume_unwind(payload),
-        },
-    };
-    // Settled under `catch_unwind`: settling drops what the step held (an
-    // async receiver's future, never started here), and that drop runs the
-    // receiver's code.
-    match catch_unwind(AssertUnwindSafe(|| settle(step))) {
-        Ok(Settled::Failed(error)) => {
-            Stop::Failed(Failure::error(name_of(who, meta), position, error))
-        }
-        Ok(Settled::Answered(answer)) => Stop::Answered(name_of(who, meta), answer),
-        Ok(Settled::Skipped) => Stop::Declined,
-        Err(payload) => Stop::Failed(Failure::panic(name_of(who, meta), position, payload)),
-    }
-}
-
-/// Calls receivers until one does anything but succeed, and returns what
-/// it did (the cursor's `current` is that receiver); `None` when all have
-/// run.
+/// Calls receivers until one does anything but succeed, and returns it with
+/// what it did; `None` when all have run.
 #[inline(always)]
 fn run_until_fault<'r, 'b, S: Signal>(
     cursor: &mut impl Walk<'r, S::__Handler, S::__Dyn>,
     signal: &'b S,
-) -> Option<Step<'b>> {
+) -> Option<Stop<'r, 'b, S>> {
     for callee in cursor {
         let step = call(callee, signal);
         if !step.is_done() {
-            return Some(step);
+            return Some((callee, step));
         }
     }
     None

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
-use crate::dispatch::{call, muted, release, send_error};
-use crate::observe::{send_span, Span};
+use crate::dispatch::{call, muted, release};
+use crate::observe::{self, send_span, Span};
 use crate::outcome::{Collect, Erased, Failure, FailureCause, Report, SendError};
 use crate::receiver::ReceiverName;
-use crate::registry::{name_of, OwnedSnapshot, Walk};
+use crate::registry::OwnedSnapshot;
 use crate::signal::Signal;
 use crate::step::{Resolved, StepFuture};
 
@@ -56,8 +56,7 @@ async fn send_async_in<S: Signal>(
     snapshot: &OwnedSnapshot<'_, S::__Handler, S::__Dyn>,
 ) -> Result<S::Output, SendError> {
     let mut output = S::Output::empty();
-    let mut cursor = snapshot.cursor();
-    while let Some(callee) = cursor.next() {
+    for callee in snapshot.cursor() {
         let step = call(callee, signal);
         if step.is_done() {
             continue;
@@ -69,10 +68,11 @@ async fn send_async_in<S: Signal>(
         };
         match outcome {
             Ok(None) => {}
-            Ok(Some(answer)) => output.push(name_of(cursor.current(), snapshot.meta()), answer),
+            Ok(Some(answer)) => output.push(callee.name(snapshot.statics()), answer),
             Err(error) => {
-                let receiver = name_of(cursor.current(), snapshot.meta());
-                return Err(send_error(S::NAME, error, receiver));
+                let error = SendError::new(S::NAME, callee.name(snapshot.statics()), error);
+                observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
+                return Err(error);
             }
         }
     }
@@ -148,8 +148,7 @@ async fn send_robust_async_in<S: Signal>(
 ) -> Report<S::Response> {
     let mut report = Report::new(S::NAME);
     let mut output = S::Output::empty();
-    let mut cursor = snapshot.cursor();
-    while let Some(callee) = cursor.next() {
+    for callee in snapshot.cursor() {
         let outcome = match catch_unwind(AssertUnwindSafe(|| call(callee, signal).resolve())) {
             Err(payload) => Err(FailureCause::Panic(payload)),
             Ok(Resolved::Skipped) => continue,
@@ -159,11 +158,14 @@ async fn send_robust_async_in<S: Signal>(
         report.count_call();
         match outcome {
             Ok(None) => {}
-            Ok(Some(answer)) => output.push(name_of(cursor.current(), snapshot.meta()), answer),
+            Ok(Some(answer)) => output.push(callee.name(snapshot.statics()), answer),
             Err(cause) => {
                 let position = report.len() - 1;
-                let receiver = name_of(cursor.current(), snapshot.meta());
-                report.fail(Failure::new(receiver, position, cause));
+                report.fail(Failure::new(
+                    callee.name(snapshot.statics()),
+                    position,
+                    cause,
+                ));
             }
         }
     }
@@ -214,8 +216,7 @@ async fn send_robust_concurrent_in<S: Signal>(
     // Receivers are started in call order (synchronous ones run to completion
     // right here); the async ones are then polled together.
     let mut slots: Vec<Slot<'_>> = Vec::new();
-    let mut cursor = snapshot.cursor();
-    while let Some(callee) = cursor.next() {
+    for callee in snapshot.cursor() {
         let state = match catch_unwind(AssertUnwindSafe(|| call(callee, signal).resolve())) {
             Err(payload) => SlotState::Finished(Err(FailureCause::Panic(payload))),
             Ok(Resolved::Skipped) => continue,
@@ -225,7 +226,7 @@ async fn send_robust_concurrent_in<S: Signal>(
             Ok(Resolved::Pending(future)) => SlotState::Running(CatchUnwind::new(future)),
         };
         slots.push(Slot {
-            name: name_of(cursor.current(), snapshot.meta()),
+            name: callee.name(snapshot.statics()),
             state,
         });
     }

@@ -1,23 +1,27 @@
 //! Introspection: every receiver of a signal, described in call order.
 
-use super::list::{ListCursor, Planned};
-use super::snapshot::Plan;
-use super::statics::Meta;
+use super::list::{List, ListCursor, Planned};
+use super::statics::{Meta, Statics};
+use crate::handler::Liveness;
 use crate::receiver::{ReceiverInfo, ReceiverKind};
 
 /// Every receiver's description, in call order: the static receivers, or
-/// the run-time list if one is connected. Not generic: compiled once, not
-/// once per signal. A weak receiver whose target is gone is left out: the
-/// next send disconnects it.
-pub(super) fn infos(statics: &[Meta], dynamic: Option<&Plan>) -> Vec<ReceiverInfo> {
+/// the run-time list if one is connected. Only the walk is generic; the
+/// descriptions are built by code compiled once, not once per signal.
+/// A weak receiver whose target is gone is left out: the next send
+/// disconnects it.
+pub(super) fn infos<H: Copy + 'static, D: ?Sized + Liveness + 'static>(
+    statics: &Statics<H>,
+    dynamic: Option<&List<Planned<H, D>>>,
+) -> Vec<ReceiverInfo> {
     let Some(list) = dynamic else {
-        return statics.iter().map(of_static).collect();
+        return statics.meta.iter().map(of_static).collect();
     };
     let mut infos = Vec::with_capacity(list.len());
     let mut cursor = ListCursor::new(list);
     while let Some(planned) = cursor.next_item() {
         infos.push(match planned {
-            Planned::Static(index) => of_static(&statics[*index]),
+            Planned::Static(slot) => of_static(statics.meta_of(slot)),
             Planned::Dynamic(entry) if entry.handler.is_live() => of_dynamic(&entry.meta),
             Planned::Dynamic(_) => continue,
         });

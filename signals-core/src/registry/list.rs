@@ -12,7 +12,6 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use crate::handler::Liveness;
 use crate::receiver::{Location, ReceiverName};
 
 /// Most entries in one node; a node other than the root holds at least half
@@ -60,44 +59,9 @@ impl Key {
 
 /// One run-time receiver: shared between the versions of the list that hold
 /// it, so that copying a leaf costs one reference count per receiver.
-///
-/// The same type for every signal: its closure is behind [`Entry`], and a
-/// send takes it back as the signal's run-time handler type with one
-/// downcast ([`DynEntry::handler`]). So the list, the snapshots' walks,
-/// introspection and disconnecting are compiled once, in this crate, rather
-/// than once per signal.
-pub(crate) struct DynEntry {
+pub(crate) struct DynEntry<D: ?Sized> {
     pub(crate) meta: DynMeta,
-    pub(crate) handler: Box<dyn Entry>,
-}
-
-impl DynEntry {
-    /// The closure, as the run-time handler type `D` of the signal whose
-    /// registry holds this entry.
-    #[inline]
-    pub(crate) fn handler<D: ?Sized + 'static>(&self) -> &D {
-        let handler: &dyn Any = &*self.handler;
-        match handler.downcast_ref::<Typed<D>>() {
-            Some(typed) => &typed.0,
-            None => unreachable!("a registry holds the run-time receivers of its own signal"),
-        }
-    }
-}
-
-/// A run-time receiver's closure, whatever its signal: what the code shared
-/// by every signal needs to know of it.
-pub(crate) trait Entry: Any + Send + Sync {
-    /// False once its weak target is gone.
-    fn is_live(&self) -> bool;
-}
-
-/// A closure of the run-time handler type `D` (a signal's `dyn Call`).
-pub(crate) struct Typed<D: ?Sized>(pub(crate) Arc<D>);
-
-impl<D: ?Sized + Liveness + Send + Sync + 'static> Entry for Typed<D> {
-    fn is_live(&self) -> bool {
-        self.0.is_live()
-    }
+    pub(crate) handler: Arc<D>,
 }
 
 /// What is known about a run-time receiver besides its closure.
@@ -110,11 +74,19 @@ pub(crate) struct DynMeta {
 }
 
 /// One entry of the list.
-#[derive(Clone)]
-pub(crate) enum Planned {
-    /// A static receiver: its index in the registry's `Statics`.
-    Static(usize),
-    Dynamic(Arc<DynEntry>),
+pub(crate) enum Planned<H: 'static, D: ?Sized> {
+    /// A static receiver: its handler, in the registry's `Statics`.
+    Static(&'static H),
+    Dynamic(Arc<DynEntry<D>>),
+}
+
+impl<H: 'static, D: ?Sized> Clone for Planned<H, D> {
+    fn clone(&self) -> Self {
+        match self {
+            Planned::Static(handler) => Planned::Static(handler),
+            Planned::Dynamic(entry) => Planned::Dynamic(Arc::clone(entry)),
+        }
+    }
 }
 
 /// A node of the tree: a leaf of entries, or a branch of children with the
@@ -428,6 +400,33 @@ fn leaf<T>(node: &Node<T>) -> (&[Key], &[T]) {
     }
 }
 
+/// A [`List`] of any signal's entries, behind a type that is the same for
+/// every signal: the lock-free swap holds this, so that its code is compiled
+/// once rather than once per signal.
+pub(crate) struct Erased {
+    list: Box<dyn Any + Send + Sync>,
+}
+
+impl Erased {
+    pub(super) fn new<H, D>(list: List<Planned<H, D>>) -> Self
+    where
+        H: Send + Sync + 'static,
+        D: ?Sized + Send + Sync + 'static,
+    {
+        Erased {
+            list: Box::new(list),
+        }
+    }
+
+    /// The list, typed again. Each registry only ever stores its own type.
+    pub(crate) fn get<H: 'static, D: ?Sized + 'static>(&self) -> &List<Planned<H, D>> {
+        match self.list.downcast_ref() {
+            Some(list) => list,
+            None => unreachable!("a registry holds the run-time receivers of its own signal"),
+        }
+    }
+}
+
 /// An entry of a [`List`]: cloned when a leaf is copied, dropped with a
 /// panic in its drop caught.
 pub(crate) trait Item: Clone {
@@ -435,7 +434,7 @@ pub(crate) trait Item: Clone {
     fn drop_caught(self, panics: &mut Vec<dropped::Panic>);
 }
 
-impl Item for Planned {
+impl<H: 'static, D: ?Sized> Item for Planned<H, D> {
     fn drop_caught(self, panics: &mut Vec<dropped::Panic>) {
         let Planned::Dynamic(entry) = self else {
             return;

@@ -20,12 +20,9 @@
 //! deadlock.
 //!
 //! Everything generic over the signal is kept small: code generic over a
-//! signal is compiled once per signal, in the user's crate. Only the static
-//! handlers and the calls are typed; sorting, the run-time list, connecting,
-//! disconnecting, introspection and naming a receiver work on types that
-//! are the same for every signal ([`statics::Meta`], [`list::Planned`],
-//! [`list::DynEntry`], whose closure a send downcasts to the signal's type)
-//! and are compiled once, here.
+//! signal is compiled once per signal, so sorting, introspection and the
+//! lock-free swap work on types that are the same for every signal
+//! ([`statics::Meta`], [`list::DynMeta`], [`list::Erased`]) where they can.
 
 mod introspect;
 mod list;
@@ -38,7 +35,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use arc_swap::{ArcSwapOption, Guard};
+use arc_swap::ArcSwapOption;
 
 use crate::connection::{Connection, Disconnect, Registration};
 use crate::handler::Liveness;
@@ -46,11 +43,9 @@ use crate::receiver::{Location, ReceiverInfo};
 
 pub(crate) use list::dropped;
 pub(crate) use list::Key;
-use list::{DynEntry, DynMeta, List, Planned, Typed};
-use snapshot::Plan;
-pub(crate) use snapshot::{name_of, BorrowedSnapshot, Callee, OwnedSnapshot, Walk, Who};
+use list::{DynEntry, DynMeta, Erased, List, Planned};
+pub(crate) use snapshot::{BorrowedSnapshot, Callee, OwnedSnapshot, Walk};
 pub use statics::Collector;
-pub(crate) use statics::Meta;
 pub(crate) use statics::Statics;
 
 /// What one connect call asks for. Built by the generated `connect` methods.
@@ -91,30 +86,20 @@ impl<D: ?Sized> DynReceiver<D> {
 /// The registry of one signal. `#[signal]` emits one `static` of this type per
 /// signal; `H` is the static handler type (a higher-ranked function pointer)
 /// and `D` the run-time handler type (a `dyn Call`). Not public API.
-///
-/// Only the static handlers are typed; the run-time receivers ([`Dynamic`])
-/// are held in a type that is the same for every signal.
 #[doc(hidden)]
 pub struct Registry<H: 'static, D: ?Sized + 'static> {
     collect: fn(&mut Collector<H>),
     statics: OnceLock<Statics<H>>,
-    dynamic: Dynamic,
-    /// The run-time handler type, which the entries of `dynamic` hold
-    /// behind a type shared by every signal.
-    run_time: PhantomData<fn(&D)>,
-}
-
-/// The run-time receivers of one signal, and what connecting and
-/// disconnecting them needs. Not generic: compiled once, in this crate.
-pub(crate) struct Dynamic {
-    /// Every receiver in call order; `None` while no run-time receiver is
-    /// connected.
-    list: ArcSwapOption<Plan>,
+    /// A `List<Planned<H, D>>`, behind a type that is the same for every
+    /// signal; `None` while no run-time receiver is connected.
+    dynamic: ArcSwapOption<Erased>,
     /// How many run-time receivers are connected.
-    len: AtomicUsize,
+    dynamic_len: AtomicUsize,
     /// Serialises writers; holds the keys of the keyed receivers.
     writer: Mutex<Uids>,
     next_id: AtomicU64,
+    /// The run-time handler type, which only the erased list holds.
+    run_time: PhantomData<fn(&D)>,
 }
 
 /// The keys (`ConnectOptions::key`) of the connected keyed receivers, both
@@ -146,7 +131,10 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
         Registry {
             collect,
             statics: OnceLock::new(),
-            dynamic: Dynamic::new(),
+            dynamic: ArcSwapOption::const_empty(),
+            dynamic_len: AtomicUsize::new(0),
+            writer: Mutex::new(Uids::new()),
+            next_id: AtomicU64::new(0),
             run_time: PhantomData,
         }
     }
@@ -161,7 +149,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     /// dispatch that starts now calls, with no snapshot to take.
     #[inline]
     pub(crate) fn statics_only(&self) -> Option<&Statics<H>> {
-        if self.dynamic.is_empty() {
+        if self.dynamic_len.load(Ordering::Acquire) == 0 {
             Some(self.statics())
         } else {
             None
@@ -171,9 +159,14 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     /// What one dispatch calls: the receivers connected when it starts.
     #[inline]
     pub(crate) fn snapshot(&self) -> BorrowedSnapshot<'_, H, D> {
+        let dynamic = if self.dynamic_len.load(Ordering::Acquire) == 0 {
+            None
+        } else {
+            Some(self.dynamic.load())
+        };
         snapshot::Snapshot {
             statics: self.statics(),
-            dynamic: self.dynamic.load(),
+            dynamic,
             signal: PhantomData,
         }
     }
@@ -183,27 +176,35 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     /// an `.await`.
     #[inline]
     pub(crate) fn snapshot_owned(&self) -> OwnedSnapshot<'_, H, D> {
+        let dynamic = if self.dynamic_len.load(Ordering::Acquire) == 0 {
+            None
+        } else {
+            self.dynamic.load_full()
+        };
         snapshot::Snapshot {
             statics: self.statics(),
-            dynamic: self.dynamic.load_full(),
+            dynamic,
             signal: PhantomData,
         }
     }
 
     pub(crate) fn has_receivers(&self) -> bool {
-        !self.statics().is_empty() || !self.dynamic.is_empty()
+        !self.statics().is_empty() || self.dynamic_len.load(Ordering::Acquire) != 0
     }
 
     pub(crate) fn infos(&self) -> Vec<ReceiverInfo> {
-        self.dynamic.infos(self.statics().meta)
+        let dynamic = self.dynamic.load();
+        introspect::infos(self.statics(), dynamic.as_deref().map(Erased::get::<H, D>))
     }
 
     /// Adds a run-time receiver after every receiver of lower or equal order,
     /// unless it has a key that a connected receiver has.
     pub fn connect(&'static self, receiver: DynReceiver<D>) -> Connection {
-        let key = self.dynamic.next_key(receiver.order);
-        receiver.handler.bind(Registration::new(&self.dynamic, key));
-        let entry = DynEntry {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let key = Key::of_run_time(receiver.order, id);
+        receiver.handler.bind(Registration::new(self, key));
+        let uid = receiver.uid;
+        let entry = Planned::Dynamic(Arc::new(DynEntry {
             meta: DynMeta {
                 order: receiver.order,
                 name: receiver.name,
@@ -211,69 +212,8 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
                 is_async: receiver.is_async,
                 is_filtered: receiver.is_filtered,
             },
-            handler: Box::new(Typed(receiver.handler)),
-        };
-        let statics = self.statics().meta;
-        self.dynamic.connect(key, entry, receiver.uid, statics)
-    }
-}
-
-impl Dynamic {
-    const fn new() -> Self {
-        Dynamic {
-            list: ArcSwapOption::const_empty(),
-            len: AtomicUsize::new(0),
-            writer: Mutex::new(Uids::new()),
-            next_id: AtomicU64::new(0),
-        }
-    }
-
-    /// True while no run-time receiver is connected.
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.len.load(Ordering::Acquire) == 0
-    }
-
-    /// The run-time list, for a synchronous dispatch.
-    #[inline]
-    fn load(&self) -> Option<Guard<Option<Arc<Plan>>>> {
-        if self.is_empty() {
-            None
-        } else {
-            Some(self.list.load())
-        }
-    }
-
-    /// The run-time list, owned, for a dispatch that may be suspended.
-    #[inline]
-    fn load_full(&self) -> Option<Arc<Plan>> {
-        if self.is_empty() {
-            None
-        } else {
-            self.list.load_full()
-        }
-    }
-
-    fn infos(&self, statics: &[Meta]) -> Vec<ReceiverInfo> {
-        introspect::infos(statics, self.list.load().as_deref())
-    }
-
-    /// Where the next receiver connected with `order` goes.
-    fn next_key(&self, order: i32) -> Key {
-        Key::of_run_time(order, self.next_id.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// Adds `entry` at `key`, unless `uid` is the key of a connected
-    /// receiver; `statics` describes the static receivers, which the list
-    /// holds too once a run-time receiver is connected.
-    fn connect(
-        &'static self,
-        key: Key,
-        entry: DynEntry,
-        uid: Option<Cow<'static, str>>,
-        statics: &[Meta],
-    ) -> Connection {
-        let entry = Planned::Dynamic(Arc::new(entry));
+            handler: receiver.handler,
+        }));
         let old = {
             let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(uid) = uid {
@@ -286,46 +226,53 @@ impl Dynamic {
                 writer.by_uid.insert(uid.clone(), key);
                 writer.by_key.insert(key, uid);
             }
-            let old = self.list.load_full();
+            let old = self.dynamic.load_full();
             let list = match old.as_deref() {
-                Some(old) => old.insert(key, entry),
-                None => first_list(statics).insert(key, entry),
+                Some(old) => old.get::<H, D>().insert(key, entry),
+                None => self.first_list().insert(key, entry),
             };
-            self.list.store(Some(Arc::new(list)));
-            self.len.fetch_add(1, Ordering::Release);
+            self.dynamic.store(Some(Arc::new(Erased::new(list))));
+            self.dynamic_len.fetch_add(1, Ordering::Release);
             old
         };
         drop(old);
         Connection::new(self, key)
     }
-}
 
-/// The list of the static receivers alone, to which the first run-time
-/// receiver is added.
-fn first_list(statics: &[Meta]) -> Plan {
-    let mut list = List::new();
-    for (index, meta) in statics.iter().enumerate() {
-        list = list.insert(Key::of_static(meta.order, index), Planned::Static(index));
+    /// The list of the static receivers alone, to which the first run-time
+    /// receiver is added.
+    fn first_list(&'static self) -> List<Planned<H, D>> {
+        let statics = self.statics();
+        let mut list = List::new();
+        for (index, (handler, meta)) in statics.handlers.iter().zip(&*statics.meta).enumerate() {
+            list = list.insert(Key::of_static(meta.order, index), Planned::Static(handler));
+        }
+        list
     }
-    list
 }
 
-impl Disconnect for Dynamic {
+impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'static> Disconnect
+    for Registry<H, D>
+{
     fn disconnect(&'static self, key: Key) -> bool {
         let old = {
             let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
             writer.remove(key);
-            let old = self.list.load_full();
+            let old = self.dynamic.load_full();
             let Some(list) = old.as_deref() else {
                 return false;
             };
-            let Some(list) = list.remove(key) else {
+            let Some(list) = list.get::<H, D>().remove(key) else {
                 return false;
             };
-            let len = self.len.load(Ordering::Relaxed) - 1;
-            let list = if len == 0 { None } else { Some(Arc::new(list)) };
-            self.list.store(list);
-            self.len.store(len, Ordering::Release);
+            let len = self.dynamic_len.load(Ordering::Relaxed) - 1;
+            let list = if len == 0 {
+                None
+            } else {
+                Some(Arc::new(Erased::new(list)))
+            };
+            self.dynamic.store(list);
+            self.dynamic_len.store(len, Ordering::Release);
             old
         };
         // The removed closure (and whatever it captured) is dropped here,

@@ -36,14 +36,9 @@ impl<H: Copy + 'static> Collector<H> {
 /// hand-written linkme slice does. The rest ([`Meta`], the same type for every
 /// signal) is read only when a receiver fails, when run-time receivers are
 /// merged in, and by introspection.
-///
-/// Both live as long as the program (the registry is a `static`), so they
-/// are leaked slices: a type with nothing to drop, whose drop glue (which
-/// rustc compiles for the type of every `static`, once per signal) is empty.
-#[derive(Clone, Copy)]
 pub(crate) struct Statics<H: 'static> {
-    pub(super) handlers: &'static [H],
-    pub(crate) meta: &'static [Meta],
+    pub(super) handlers: Vec<H>,
+    pub(super) meta: Box<[Meta]>,
 }
 
 /// What is known about a static receiver besides its handler.
@@ -58,33 +53,21 @@ pub(crate) struct Meta {
 }
 
 impl<H: Copy + 'static> Statics<H> {
-    // The sort is computed by code compiled once (`sorted`); what is left
-    // here, compiled once per signal, is the collect and one loop of swaps.
-    #[allow(clippy::manual_swap)]
+    // Index loops and pushes: in an unoptimized build every generic helper
+    // (iterators, `collect`) would be compiled again for each signal.
     pub(super) fn new(collect: fn(&mut Collector<H>)) -> Self {
         let mut found = Collector {
             meta: Vec::new(),
             handlers: Vec::new(),
         };
         collect(&mut found);
-        let (swaps, meta) = sorted(found.meta);
-        let handlers = found.handlers.leak();
-        // Slice indexing is built in: no generic helper (`slice::swap`,
-        // `ptr::swap`) to compile once per signal.
-        let mut at = 0;
-        while at < swaps.len() {
-            let (a, b) = swaps[at];
-            let handler = handlers[a];
-            handlers[a] = handlers[b];
-            handlers[b] = handler;
-            at += 1;
+        let (order, meta) = sorted(found.meta);
+        let found: &[H] = &found.handlers;
+        let mut handlers = Vec::with_capacity(order.len());
+        for &at in &order {
+            handlers.push(found[at]);
         }
         Statics { handlers, meta }
-    }
-
-    /// The handlers, in call order.
-    pub(crate) fn handlers(&self) -> &'static [H] {
-        self.handlers
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -94,78 +77,37 @@ impl<H: Copy + 'static> Statics<H> {
     pub(crate) fn is_empty(&self) -> bool {
         self.handlers.is_empty()
     }
+
+    /// What is known about the receiver whose handler is `slot`, an element
+    /// of `handlers`. The send loops carry that reference rather than an
+    /// index, which they would have to keep alive across every call; this
+    /// runs only when a receiver is named (a failure, introspection).
+    pub(crate) fn meta_of(&self, slot: &H) -> &Meta {
+        &self.meta[self.index_of(slot)]
+    }
+
+    /// The position of `slot`, which must be an element of `handlers`.
+    fn index_of(&self, slot: &H) -> usize {
+        let slot: *const H = slot;
+        // A slot outside the slice would give a wrong (though in-bounds or
+        // panicking) index: refuse it outright.
+        assert!(
+            self.handlers.as_ptr_range().contains(&slot),
+            "a static receiver's handler is an element of its signal's statics"
+        );
+        const { assert!(size_of::<H>() != 0, "handlers are function pointers") };
+        (slot.addr() - self.handlers.as_ptr().addr()) / size_of::<H>()
+    }
 }
 
-/// The static receivers' `Meta` in call order, and the swaps that put their
-/// handlers, collected in the same order as `meta`, in that order too.
+/// The call order of the static receivers, and their `Meta` in that order.
 /// Not generic, so compiled once rather than once per signal.
-fn sorted(meta: Vec<Meta>) -> (Vec<(usize, usize)>, &'static [Meta]) {
+fn sorted(mut meta: Vec<Meta>) -> (Vec<usize>, Box<[Meta]>) {
     let mut order: Vec<usize> = (0..meta.len()).collect();
     // The link order differs between builds, platforms and backends; this
     // key does not. Location breaks ties between equal names.
     order.sort_by_key(|&i| (meta[i].order, meta[i].name, meta[i].location));
-    let sorted: Vec<Meta> = order.iter().map(|&i| meta[i]).collect();
-    (swaps(&order), sorted.leak())
-}
-
-/// Swaps that turn `items` into `order.iter().map(|&i| items[i])`, applied
-/// in turn; at most one per item.
-fn swaps(order: &[usize]) -> Vec<(usize, usize)> {
-    // `at[p]`: the original index of the item now at `p`; `place[i]`: where
-    // the item of original index `i` now is.
-    let mut at: Vec<usize> = (0..order.len()).collect();
-    let mut place = at.clone();
-    let mut swaps = Vec::new();
-    for (target, &wanted) in order.iter().enumerate() {
-        let from = place[wanted];
-        if from != target {
-            swaps.push((target, from));
-            let moved = at[target];
-            at.swap(target, from);
-            place[moved] = from;
-            place[wanted] = target;
-        }
-    }
-    swaps
-}
-
-#[cfg(test)]
-mod tests {
-    use super::swaps;
-
-    /// Every permutation of up to 6 items, and a few large ones, is applied
-    /// exactly by its swaps.
-    #[test]
-    fn swaps_apply_the_order() {
-        fn check(order: &[usize]) {
-            let mut items: Vec<usize> = (0..order.len()).map(|i| i * 10).collect();
-            let expected: Vec<usize> = order.iter().map(|&i| items[i]).collect();
-            let swaps = swaps(order);
-            assert!(swaps.len() < order.len().max(1));
-            for (a, b) in swaps {
-                items.swap(a, b);
-            }
-            assert_eq!(items, expected, "order {order:?}");
-        }
-        fn permutations(n: usize, prefix: &mut Vec<usize>) {
-            if prefix.len() == n {
-                check(prefix);
-                return;
-            }
-            for i in 0..n {
-                if !prefix.contains(&i) {
-                    prefix.push(i);
-                    permutations(n, prefix);
-                    prefix.pop();
-                }
-            }
-        }
-        for n in 0..=6 {
-            permutations(n, &mut Vec::new());
-        }
-        let reversed: Vec<usize> = (0..1000).rev().collect();
-        check(&reversed);
-        let strided: Vec<usize> = (0..997).map(|i| i * 13 % 997).collect();
-        check(&strided);
-    }
+    let sorted = order.iter().map(|&i| meta[i]).collect();
+    meta.clear();
+    (order, sorted)
 }
