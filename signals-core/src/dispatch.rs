@@ -6,7 +6,7 @@ use crate::handler::Call;
 use crate::observe;
 use crate::outcome::{BoxError, Collect, Erased, Failure, Report, SendError};
 use crate::receiver::ReceiverName;
-use crate::registry::{Callee, Statics, Walk};
+use crate::registry::{Callee, Named, Walk};
 use crate::signal::Signal;
 use crate::step::{Resolved, Step};
 
@@ -17,7 +17,7 @@ pub(crate) fn call<'b, S: Signal>(
     signal: &'b S,
 ) -> Step<'b> {
     match callee {
-        Callee::Static(handler) => S::__call(*handler, signal),
+        Callee::Static(record) => S::__call(record.handler, signal),
         Callee::Dynamic(e) => e.handler.call(signal),
     }
 }
@@ -62,10 +62,10 @@ pub(crate) fn send<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
 /// `send` after the test hooks: the inline receivers only.
 #[inline]
 pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
-    match S::__registry().statics_only() {
+    match S::__registry().statics_only(S::__records()) {
         // With `tracing`, even a send nobody listens to gets its span.
         Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Ok(S::Output::empty()),
-        Some(statics) => send_in(signal, statics, statics.len(), statics.cursor()),
+        Some(statics) => send_in(signal, statics.len(), statics.cursor()),
         None => send_merged(signal),
     }
 }
@@ -77,14 +77,13 @@ fn send_merged<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     // One loop over either cursor: a second, specialised loop measured no
     // faster, and would be compiled once more per signal.
     let cursor = snapshot.cursor();
-    send_in(signal, snapshot.statics(), cursor.receivers(), cursor)
+    send_in(signal, cursor.receivers(), cursor)
 }
 
 /// The loop of `send`.
 #[inline(always)]
 fn send_in<'r, S: Signal>(
     signal: &S,
-    statics: &Statics<S::__Handler>,
     receivers: usize,
     cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
 ) -> Result<S::Output, SendError> {
@@ -97,7 +96,7 @@ fn send_in<'r, S: Signal>(
         let step = call(callee, signal);
         // The fast path: one test of one register per receiver.
         if !step.is_done() {
-            collect::<S>(step, callee, statics, &mut output)?;
+            collect(step, S::NAME, callee.named(), &mut output)?;
         }
     }
     Ok(output)
@@ -106,22 +105,35 @@ fn send_in<'r, S: Signal>(
 /// What `send` does with a step that is not plain success: collects an
 /// answer, or fails with an error. Cold and out of line, so that the loop of
 /// a signal without response stays the loop over function pointers it was;
-/// a signal with a response comes here for every receiver.
+/// a signal with a response comes here for every receiver. Not generic:
+/// compiled once, not once per signal.
 #[cold]
 #[inline(never)]
-fn collect<S: Signal>(
+fn collect(
     step: Step<'_>,
-    callee: Callee<'_, S::__Handler, S::__Dyn>,
-    statics: &Statics<S::__Handler>,
-    output: &mut S::Output,
+    signal: &'static str,
+    callee: Named<'_>,
+    output: &mut dyn Answers,
 ) -> Result<(), SendError> {
     match settle(step) {
-        Settled::Failed(error) => Err(send_error::<S>(error, callee.name(statics))),
+        Settled::Failed(error) => Err(send_error(signal, error, callee.name())),
         Settled::Answered(answer) => {
-            output.push(callee.name(statics), answer);
+            output.add(callee.name(), answer);
             Ok(())
         }
         Settled::Skipped => Ok(()),
+    }
+}
+
+/// [`Collect::push`] behind a `dyn`, so that [`collect`] is not generic.
+pub(crate) trait Answers {
+    /// Adds one receiver's answer.
+    fn add(&mut self, receiver: ReceiverName, answer: Erased);
+}
+
+impl<C: Collect> Answers for C {
+    fn add(&mut self, receiver: ReceiverName, answer: Erased) {
+        self.push(receiver, answer);
     }
 }
 
@@ -148,12 +160,16 @@ pub(crate) fn settle(step: Step<'_>) -> Settled {
     }
 }
 
-/// What `send` returns when a receiver fails.
+/// What `send` returns when a receiver of `signal` fails.
 #[cold]
 #[inline(never)]
-fn send_error<S: Signal>(error: BoxError, receiver: ReceiverName) -> SendError {
-    let error = SendError::new(S::NAME, receiver, error);
-    observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
+pub(crate) fn send_error(
+    signal: &'static str,
+    error: BoxError,
+    receiver: ReceiverName,
+) -> SendError {
+    let error = SendError::new(signal, receiver, error);
+    observe::receiver_failed(signal, error.receiver_name(), error.error());
     error
 }
 
@@ -172,9 +188,9 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report<S::Response> {
 /// `send_robust` after the test hooks: the inline receivers only.
 #[inline]
 pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> {
-    match S::__registry().statics_only() {
+    match S::__registry().statics_only(S::__records()) {
         Some(statics) if statics.is_empty() && !cfg!(feature = "tracing") => Report::new(S::NAME),
-        Some(statics) => send_robust_in(signal, statics, statics.len(), statics.cursor()),
+        Some(statics) => send_robust_in(signal, statics.len(), statics.cursor()),
         None => send_robust_merged(signal),
     }
 }
@@ -184,7 +200,7 @@ pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> 
 fn send_robust_merged<S: Signal>(signal: &S) -> Report<S::Response> {
     let snapshot = S::__registry().snapshot();
     let cursor = snapshot.cursor();
-    let mut report = send_robust_in(signal, snapshot.statics(), cursor.receivers(), cursor);
+    let mut report = send_robust_in(signal, cursor.receivers(), cursor);
     release(snapshot, &mut report);
     report
 }
@@ -214,7 +230,6 @@ fn report_dropped<T>(report: &mut Report<T>, payload: Box<dyn std::any::Any + Se
 #[inline(always)]
 fn send_robust_in<'r, S: Signal>(
     signal: &S,
-    statics: &Statics<S::__Handler>,
     receivers: usize,
     mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
 ) -> Report<S::Response> {
@@ -229,7 +244,7 @@ fn send_robust_in<'r, S: Signal>(
     let first = catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)));
     match first {
         Ok(None) => Report::with_called(S::NAME, receivers),
-        stopped => send_robust_rest(signal, statics, cursor, stopped),
+        stopped => send_robust_rest(signal, cursor, stopped),
     }
 }
 
@@ -240,7 +255,6 @@ fn send_robust_in<'r, S: Signal>(
 #[inline(never)]
 fn send_robust_rest<'r, 'b, S: Signal>(
     signal: &'b S,
-    statics: &Statics<S::__Handler>,
     mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
     mut stopped: std::thread::Result<Option<Stop<'r, 'b, S>>>,
 ) -> Report<S::Response> {
@@ -257,19 +271,19 @@ fn send_robust_rest<'r, 'b, S: Signal>(
             Ok(Some((callee, step))) => match catch_unwind(AssertUnwindSafe(|| settle(step))) {
                 Ok(Settled::Failed(error)) => {
                     let position = cursor.reached() - declined - 1;
-                    report.fail(Failure::error(callee.name(statics), position, error));
+                    report.fail(Failure::error(callee.name(), position, error));
                 }
-                Ok(Settled::Answered(answer)) => output.push(callee.name(statics), answer),
+                Ok(Settled::Answered(answer)) => output.push(callee.name(), answer),
                 Ok(Settled::Skipped) => declined += 1,
                 Err(payload) => {
                     let position = cursor.reached() - declined - 1;
-                    report.fail(Failure::panic(callee.name(statics), position, payload));
+                    report.fail(Failure::panic(callee.name(), position, payload));
                 }
             },
             Err(payload) => match cursor.current() {
                 Some(callee) => {
                     let position = cursor.reached() - declined - 1;
-                    report.fail(Failure::panic(callee.name(statics), position, payload));
+                    report.fail(Failure::panic(callee.name(), position, payload));
                 }
                 // Nothing but receivers runs inside the loop; a panic with no
                 // receiver running is not ours to swallow.

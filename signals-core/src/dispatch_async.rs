@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
-use crate::dispatch::{call, muted, release};
-use crate::observe::{self, send_span, Span};
+use crate::dispatch::{call, muted, release, send_error};
+use crate::observe::{send_span, Span};
 use crate::outcome::{Collect, Erased, Failure, FailureCause, Report, SendError};
 use crate::receiver::ReceiverName;
 use crate::registry::OwnedSnapshot;
@@ -68,12 +68,8 @@ async fn send_async_in<S: Signal>(
         };
         match outcome {
             Ok(None) => {}
-            Ok(Some(answer)) => output.push(callee.name(snapshot.statics()), answer),
-            Err(error) => {
-                let error = SendError::new(S::NAME, callee.name(snapshot.statics()), error);
-                observe::receiver_failed(S::NAME, error.receiver_name(), error.error());
-                return Err(error);
-            }
+            Ok(Some(answer)) => output.push(callee.name(), answer),
+            Err(error) => return Err(send_error(S::NAME, error, callee.name())),
         }
     }
     Ok(output)
@@ -158,14 +154,10 @@ async fn send_robust_async_in<S: Signal>(
         report.count_call();
         match outcome {
             Ok(None) => {}
-            Ok(Some(answer)) => output.push(callee.name(snapshot.statics()), answer),
+            Ok(Some(answer)) => output.push(callee.name(), answer),
             Err(cause) => {
                 let position = report.len() - 1;
-                report.fail(Failure::new(
-                    callee.name(snapshot.statics()),
-                    position,
-                    cause,
-                ));
+                report.fail(Failure::new(callee.name(), position, cause));
             }
         }
     }
@@ -226,7 +218,7 @@ async fn send_robust_concurrent_in<S: Signal>(
             Ok(Resolved::Pending(future)) => SlotState::Running(CatchUnwind::new(future)),
         };
         slots.push(Slot {
-            name: callee.name(snapshot.statics()),
+            name: callee.name(),
             state,
         });
     }

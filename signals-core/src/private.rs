@@ -12,6 +12,7 @@ pub use crate::handler::Project;
 pub use crate::handler::{Async, AsyncStatic, Call, Filtered, Plain, Weakly};
 pub use crate::outcome::{BoxError, Collect};
 use crate::receiver::Location;
+use crate::receiver::Meta;
 pub use crate::receiver::StaticReceiver;
 
 /// Where a receiver is written: `file!()`, `line!()` and `column!()` at its
@@ -32,12 +33,14 @@ impl<H: 'static> StaticReceiver<H> {
         handler: H,
     ) -> Self {
         StaticReceiver {
-            name,
-            module_path,
-            order: 0,
-            location,
-            is_async: false,
-            is_filtered: false,
+            meta: Meta {
+                name,
+                module_path,
+                order: 0,
+                location,
+                is_async: false,
+                is_filtered: false,
+            },
             handler,
         }
     }
@@ -45,26 +48,26 @@ impl<H: 'static> StaticReceiver<H> {
     /// `#[receiver(order = N)]`.
     #[inline]
     pub const fn order(mut self, order: i32) -> Self {
-        self.order = order;
+        self.meta.order = order;
         self
     }
 
     /// An `async fn` receiver.
     #[inline]
     pub const fn asynchronous(mut self) -> Self {
-        self.is_async = true;
+        self.meta.is_async = true;
         self
     }
 
     /// `#[receiver(filter = path)]`.
     #[inline]
     pub const fn filtered(mut self) -> Self {
-        self.is_filtered = true;
+        self.meta.is_filtered = true;
         self
     }
 }
 
-pub use crate::registry::{Collector, Registry};
+pub use crate::registry::{Gathered, Registry};
 
 /// A static receiver's record in the slice of signal `S`:
 /// `StaticReceiver<for<'b> fn(&'b S) -> Step<'b>>`, named short so that the
@@ -74,8 +77,8 @@ pub type Record<S> = StaticReceiver<<S as Signal>::__Handler>;
 /// The registry of signal `S`.
 pub type RegistryOf<S> = Registry<<S as Signal>::__Handler, <S as Signal>::__Dyn>;
 
-/// What the generated `collect` of signal `S` feeds.
-pub type CollectorOf<S> = Collector<<S as Signal>::__Handler>;
+/// What an inventory signal's records are gathered into.
+pub type GatheredOf<S> = Gathered<<S as Signal>::__Handler>;
 pub use crate::step::{BoxFuture, Step};
 
 pub use crate::durable::{DurableReceiver, DEFAULT_RETRIES};

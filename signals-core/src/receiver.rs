@@ -48,17 +48,28 @@ impl fmt::Display for Location {
 /// The record `#[receiver]` places in a signal's registry at link time.
 ///
 /// `H` is the signal's handler type, a higher-ranked function pointer
-/// `for<'b> fn(&'b Sig) -> Step<'b>`. Not public API.
+/// `for<'b> fn(&'b Sig) -> Step<'b>`. Everything else is a [`Meta`], the
+/// same type for every signal, so that sorting, naming and describing
+/// static receivers is compiled once rather than once per signal. Not
+/// public API.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct StaticReceiver<H: 'static> {
-    pub name: &'static str,
-    pub module_path: &'static str,
-    pub order: i32,
-    pub location: Location,
-    pub is_async: bool,
-    pub is_filtered: bool,
-    pub handler: H,
+    pub(crate) meta: Meta,
+    pub(crate) handler: H,
+}
+
+/// What is known about a static receiver besides its handler. Not public
+/// API.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct Meta {
+    pub(crate) name: &'static str,
+    pub(crate) module_path: &'static str,
+    pub(crate) order: i32,
+    pub(crate) location: Location,
+    pub(crate) is_async: bool,
+    pub(crate) is_filtered: bool,
 }
 
 // Written by hand: a derive would require `H: Clone`, which a higher-ranked

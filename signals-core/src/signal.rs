@@ -4,7 +4,7 @@ use std::future::Future;
 
 use crate::handler::Call;
 use crate::outcome::{BoxError, Collect, Report, SendError};
-use crate::receiver::ReceiverInfo;
+use crate::receiver::{ReceiverInfo, StaticReceiver};
 use crate::registry::Registry;
 use crate::step::Step;
 
@@ -71,6 +71,10 @@ pub trait Signal: Sized {
 
     #[doc(hidden)]
     fn __registry() -> &'static Registry<Self::__Handler, Self::__Dyn>;
+    /// The static receivers' records, as the backend holds them: linkme's
+    /// slice itself, or what inventory gathered once.
+    #[doc(hidden)]
+    fn __records() -> &'static [StaticReceiver<Self::__Handler>];
     #[doc(hidden)]
     fn __call<'b>(handler: Self::__Handler, signal: &'b Self) -> Step<'b>;
 

@@ -1,32 +1,41 @@
 //! Introspection: every receiver of a signal, described in call order.
 
 use super::list::{List, ListCursor, Planned};
-use super::statics::{Meta, Statics};
+use super::statics::Statics;
 use crate::handler::Liveness;
-use crate::receiver::{ReceiverInfo, ReceiverKind};
+use crate::receiver::{Meta, ReceiverInfo, ReceiverKind};
 
 /// Every receiver's description, in call order: the static receivers, or
-/// the run-time list if one is connected. Only the walk is generic; the
-/// descriptions are built by code compiled once, not once per signal.
-/// A weak receiver whose target is gone is left out: the next send
-/// disconnects it.
+/// the run-time list if one is connected. Only the walk of the run-time
+/// list is generic; the static receivers are described by code compiled
+/// once, not once per signal. A weak receiver whose target is gone is left
+/// out: the next send disconnects it.
 pub(super) fn infos<H: Copy + 'static, D: ?Sized + Liveness + 'static>(
-    statics: &Statics<H>,
+    statics: Statics<H>,
     dynamic: Option<&List<Planned<H, D>>>,
 ) -> Vec<ReceiverInfo> {
     let Some(list) = dynamic else {
-        return statics.meta.iter().map(of_static).collect();
+        let records = statics.records();
+        return of_statics(statics.order(), &|at| &records[at].meta);
     };
     let mut infos = Vec::with_capacity(list.len());
     let mut cursor = ListCursor::new(list);
     while let Some(planned) = cursor.next_item() {
         infos.push(match planned {
-            Planned::Static(slot) => of_static(statics.meta_of(slot)),
+            Planned::Static(record) => of_static(&record.meta),
             Planned::Dynamic(entry) if entry.handler.is_live() => of_dynamic(&entry.meta),
             Planned::Dynamic(_) => continue,
         });
     }
     infos
+}
+
+/// The static receivers described, in call order.
+fn of_statics(order: &[u32], meta: &dyn Fn(usize) -> &'static Meta) -> Vec<ReceiverInfo> {
+    order
+        .iter()
+        .map(|&at| of_static(meta(at as usize)))
+        .collect()
 }
 
 fn of_static(m: &Meta) -> ReceiverInfo {

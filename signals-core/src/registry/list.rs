@@ -12,7 +12,7 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use crate::receiver::{Location, ReceiverName};
+use crate::receiver::{Location, ReceiverName, StaticReceiver};
 
 /// Most entries in one node; a node other than the root holds at least half
 /// as many. A connect or a disconnect copies one node per level, one
@@ -75,8 +75,8 @@ pub(crate) struct DynMeta {
 
 /// One entry of the list.
 pub(crate) enum Planned<H: 'static, D: ?Sized> {
-    /// A static receiver: its handler, in the registry's `Statics`.
-    Static(&'static H),
+    /// A static receiver: its record, where the backend holds it.
+    Static(&'static StaticReceiver<H>),
     Dynamic(Arc<DynEntry<D>>),
 }
 

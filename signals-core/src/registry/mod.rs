@@ -1,7 +1,8 @@
 //! The per-signal registry: the static receivers linked into the binary,
 //! sorted once, and the run-time receivers, swapped atomically.
 //!
-//! - [`statics`]: the static receivers, collected and sorted on first use;
+//! - [`statics`]: the static receivers, read in place from the backend's
+//!   records, in a call order computed on first use;
 //! - [`list`]: the run-time list, every receiver in call order once one is
 //!   connected at run time, a persistent tree that a connect or a disconnect
 //!   copies in O(log n);
@@ -11,7 +12,7 @@
 //!
 //! The read side (every send) takes no lock and allocates nothing. While no
 //! run-time receiver is connected, which a count says, a send walks the
-//! static handlers as a hand-written linkme slice would. Otherwise it loads
+//! static records in call order, as a hand-written linkme slice would. Otherwise it loads
 //! the run-time list from an `ArcSwapOption` and walks it.
 //!
 //! Writers (connect, disconnect) serialise on a per-signal mutex, build the
@@ -22,7 +23,8 @@
 //! Everything generic over the signal is kept small: code generic over a
 //! signal is compiled once per signal, so sorting, introspection and the
 //! lock-free swap work on types that are the same for every signal
-//! ([`statics::Meta`], [`list::DynMeta`], [`list::Erased`]) where they can.
+//! ([`Meta`](crate::receiver::Meta), [`statics::Order`], [`list::DynMeta`],
+//! [`list::Erased`]) where they can.
 
 mod introspect;
 mod list;
@@ -33,19 +35,20 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwapOption;
 
 use crate::connection::{Connection, Disconnect, Registration};
 use crate::handler::Liveness;
-use crate::receiver::{Location, ReceiverInfo};
+use crate::receiver::{Location, ReceiverInfo, StaticReceiver};
 
 pub(crate) use list::dropped;
 pub(crate) use list::Key;
 use list::{DynEntry, DynMeta, Erased, List, Planned};
-pub(crate) use snapshot::{BorrowedSnapshot, Callee, OwnedSnapshot, Walk};
-pub use statics::Collector;
+pub(crate) use snapshot::{BorrowedSnapshot, Callee, Named, OwnedSnapshot, Walk};
+pub use statics::Gathered;
+use statics::Order;
 pub(crate) use statics::Statics;
 
 /// What one connect call asks for. Built by the generated `connect` methods.
@@ -88,8 +91,11 @@ impl<D: ?Sized> DynReceiver<D> {
 /// and `D` the run-time handler type (a `dyn Call`). Not public API.
 #[doc(hidden)]
 pub struct Registry<H: 'static, D: ?Sized + 'static> {
-    collect: fn(&mut Collector<H>),
-    statics: OnceLock<Statics<H>>,
+    /// The signal's static receivers, as the backend holds them
+    /// (`Signal::__records`).
+    records: fn() -> &'static [StaticReceiver<H>],
+    /// Their call order, computed on first use.
+    order: Order,
     /// A `List<Planned<H, D>>`, behind a type that is the same for every
     /// signal; `None` while no run-time receiver is connected.
     dynamic: ArcSwapOption<Erased>,
@@ -125,12 +131,12 @@ impl Uids {
 }
 
 impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'static> Registry<H, D> {
-    /// `collect` adds the static receivers the backend (linkme or inventory)
-    /// found; it is called once, on first use.
-    pub const fn new(collect: fn(&mut Collector<H>)) -> Self {
+    /// `records` returns the static receivers the backend (linkme or
+    /// inventory) holds: the signal's `Signal::__records`.
+    pub const fn new(records: fn() -> &'static [StaticReceiver<H>]) -> Self {
         Registry {
-            collect,
-            statics: OnceLock::new(),
+            records,
+            order: Order::new(),
             dynamic: ArcSwapOption::const_empty(),
             dynamic_len: AtomicUsize::new(0),
             writer: Mutex::new(Uids::new()),
@@ -141,16 +147,21 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
 
     /// The static receivers in call order, sorted on first use.
     #[inline]
-    pub(crate) fn statics(&self) -> &Statics<H> {
-        self.statics.get_or_init(|| Statics::new(self.collect))
+    pub(crate) fn statics(&'static self) -> Statics<H> {
+        Statics::new((self.records)(), &self.order)
     }
 
     /// The static receivers, when no run-time receiver is connected: all a
-    /// dispatch that starts now calls, with no snapshot to take.
+    /// dispatch that starts now calls, with no snapshot to take. `records`
+    /// are the signal's (`Signal::__records`), called directly rather than
+    /// through the registry's pointer, so that a send inlines them.
     #[inline]
-    pub(crate) fn statics_only(&self) -> Option<&Statics<H>> {
+    pub(crate) fn statics_only(
+        &'static self,
+        records: &'static [StaticReceiver<H>],
+    ) -> Option<Statics<H>> {
         if self.dynamic_len.load(Ordering::Acquire) == 0 {
-            Some(self.statics())
+            Some(Statics::new(records, &self.order))
         } else {
             None
         }
@@ -158,7 +169,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
 
     /// What one dispatch calls: the receivers connected when it starts.
     #[inline]
-    pub(crate) fn snapshot(&self) -> BorrowedSnapshot<'_, H, D> {
+    pub(crate) fn snapshot(&'static self) -> BorrowedSnapshot<'static, H, D> {
         let dynamic = if self.dynamic_len.load(Ordering::Acquire) == 0 {
             None
         } else {
@@ -175,7 +186,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     /// be suspended (async): a short-lived `Guard` must not be held across
     /// an `.await`.
     #[inline]
-    pub(crate) fn snapshot_owned(&self) -> OwnedSnapshot<'_, H, D> {
+    pub(crate) fn snapshot_owned(&'static self) -> OwnedSnapshot<'static, H, D> {
         let dynamic = if self.dynamic_len.load(Ordering::Acquire) == 0 {
             None
         } else {
@@ -189,10 +200,10 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     }
 
     pub(crate) fn has_receivers(&self) -> bool {
-        !self.statics().is_empty() || self.dynamic_len.load(Ordering::Acquire) != 0
+        !(self.records)().is_empty() || self.dynamic_len.load(Ordering::Acquire) != 0
     }
 
-    pub(crate) fn infos(&self) -> Vec<ReceiverInfo> {
+    pub(crate) fn infos(&'static self) -> Vec<ReceiverInfo> {
         let dynamic = self.dynamic.load();
         introspect::infos(self.statics(), dynamic.as_deref().map(Erased::get::<H, D>))
     }
@@ -243,9 +254,14 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     /// receiver is added.
     fn first_list(&'static self) -> List<Planned<H, D>> {
         let statics = self.statics();
+        let records = statics.records();
         let mut list = List::new();
-        for (index, (handler, meta)) in statics.handlers.iter().zip(&*statics.meta).enumerate() {
-            list = list.insert(Key::of_static(meta.order, index), Planned::Static(handler));
+        for (index, &at) in statics.order().iter().enumerate() {
+            let record = &records[at as usize];
+            list = list.insert(
+                Key::of_static(record.meta.order, index),
+                Planned::Static(record),
+            );
         }
         list
     }

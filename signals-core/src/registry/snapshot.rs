@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use arc_swap::Guard;
 
-use super::list::{DynEntry, Erased, List, ListCursor, Planned};
+use super::list::{DynEntry, DynMeta, Erased, List, ListCursor, Planned};
 use super::statics::Statics;
-use crate::receiver::ReceiverName;
+use crate::receiver::{Meta, ReceiverName, StaticReceiver};
 
 /// Holds a snapshot's run-time list: a short-lived `arc_swap::Guard` for
 /// synchronous dispatches, an `Arc` for dispatches that may be suspended
@@ -34,7 +34,7 @@ impl Hold for Option<Arc<Erased>> {
 /// The receivers one dispatch calls, fixed when it starts; `G` holds the
 /// run-time list, if any receiver was connected at run time.
 pub(crate) struct Snapshot<'r, H: 'static, D: ?Sized + 'static, G> {
-    pub(super) statics: &'r Statics<H>,
+    pub(super) statics: Statics<H>,
     pub(super) dynamic: G,
     pub(super) signal: PhantomData<&'r D>,
 }
@@ -48,10 +48,6 @@ pub(crate) type OwnedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Arc<Erased>>
 impl<'r, H: Copy + 'static, D: ?Sized + 'static, G: Hold> Snapshot<'r, H, D, G> {
     fn dynamic(&self) -> Option<&List<Planned<H, D>>> {
         Some(self.dynamic.list()?.get())
-    }
-
-    pub(crate) fn statics(&self) -> &'r Statics<H> {
-        self.statics
     }
 
     /// How many receivers the dispatch calls.
@@ -74,8 +70,8 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static, G: Hold> Snapshot<'r, H, D, G> 
 
 /// One receiver about to be called.
 pub(crate) enum Callee<'r, H: 'static, D: ?Sized + 'static> {
-    /// A static receiver: its handler, in [`Statics`].
-    Static(&'r H),
+    /// A static receiver: its record, where the backend holds it.
+    Static(&'static StaticReceiver<H>),
     Dynamic(&'r DynEntry<D>),
 }
 
@@ -86,12 +82,37 @@ impl<H: Copy + 'static, D: ?Sized + 'static> Clone for Callee<'_, H, D> {
 }
 impl<H: Copy + 'static, D: ?Sized + 'static> Copy for Callee<'_, H, D> {}
 
-impl<H: Copy + 'static, D: ?Sized + 'static> Callee<'_, H, D> {
-    /// The receiver's name; `statics` are those of the snapshot it came from.
-    pub(crate) fn name(self, statics: &Statics<H>) -> ReceiverName {
+impl<'r, H: Copy + 'static, D: ?Sized + 'static> Callee<'r, H, D> {
+    /// What names the receiver, apart from its handler: the same type for
+    /// every signal, so that the paths that name a receiver (failures,
+    /// answers) are compiled once.
+    #[inline(always)]
+    pub(crate) fn named(self) -> Named<'r> {
         match self {
-            Callee::Static(slot) => ReceiverName::Static(statics.meta_of(slot).name),
-            Callee::Dynamic(e) => ReceiverName::Shared(Arc::clone(&e.meta.name)),
+            Callee::Static(record) => Named::Static(&record.meta),
+            Callee::Dynamic(e) => Named::Dynamic(&e.meta),
+        }
+    }
+
+    /// The receiver's name.
+    pub(crate) fn name(self) -> ReceiverName {
+        self.named().name()
+    }
+}
+
+/// A receiver's description, without its handler.
+#[derive(Clone, Copy)]
+pub(crate) enum Named<'r> {
+    Static(&'static Meta),
+    Dynamic(&'r DynMeta),
+}
+
+impl Named<'_> {
+    /// The receiver's name, as reports and errors carry it.
+    pub(crate) fn name(self) -> ReceiverName {
+        match self {
+            Named::Static(meta) => ReceiverName::Static(meta.name),
+            Named::Dynamic(meta) => ReceiverName::Shared(Arc::clone(&meta.name)),
         }
     }
 }
@@ -107,19 +128,22 @@ pub(crate) trait Walk<'r, H: 'static, D: ?Sized + 'static>:
     fn current(&self) -> Option<Callee<'r, H, D>>;
 }
 
-/// Walks the static receivers alone, in call order.
+/// Walks the static receivers alone, in call order: the indices of the
+/// order, each into the records.
 pub(crate) struct StaticCursor<'r, H: 'static, D: ?Sized + 'static> {
-    all: &'r [H],
-    handlers: std::slice::Iter<'r, H>,
+    records: &'static [StaticReceiver<H>],
+    all: &'static [u32],
+    order: std::slice::Iter<'static, u32>,
     dynamic: PhantomData<&'r D>,
 }
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> StaticCursor<'r, H, D> {
     #[inline]
-    pub(crate) fn new(statics: &'r Statics<H>) -> Self {
+    pub(crate) fn new(statics: Statics<H>) -> Self {
         StaticCursor {
-            all: &statics.handlers,
-            handlers: statics.handlers.iter(),
+            records: statics.records(),
+            all: statics.order(),
+            order: statics.order().iter(),
             dynamic: PhantomData,
         }
     }
@@ -128,12 +152,12 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> StaticCursor<'r, H, D> {
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for StaticCursor<'r, H, D> {
     #[inline]
     fn reached(&self) -> usize {
-        self.all.len() - self.handlers.len()
+        self.all.len() - self.order.len()
     }
 
     fn current(&self) -> Option<Callee<'r, H, D>> {
-        let all = self.all;
-        Some(Callee::Static(&all[self.reached().checked_sub(1)?]))
+        let at = self.all[self.reached().checked_sub(1)?];
+        Some(Callee::Static(&self.records[at as usize]))
     }
 }
 
@@ -145,8 +169,8 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for StaticCursor<'r, H
     // for an unoptimized build to compile once per signal.
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        match self.handlers.next() {
-            Some(handler) => Some(Callee::Static(handler)),
+        match self.order.next() {
+            Some(&at) => Some(Callee::Static(&self.records[at as usize])),
             None => None,
         }
     }
@@ -162,7 +186,7 @@ pub(crate) struct PlanCursor<'r, H: 'static, D: ?Sized + 'static> {
 #[inline]
 fn callee<H: 'static, D: ?Sized + 'static>(planned: &Planned<H, D>) -> Callee<'_, H, D> {
     match planned {
-        Planned::Static(handler) => Callee::Static(handler),
+        Planned::Static(record) => Callee::Static(record),
         Planned::Dynamic(entry) => Callee::Dynamic(entry),
     }
 }
@@ -241,7 +265,7 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for Cursor<'r, H, D> {
 impl<H: Copy + 'static> Statics<H> {
     /// Walks the static receivers in call order.
     #[inline]
-    pub(crate) fn cursor<D: ?Sized>(&self) -> StaticCursor<'_, H, D> {
+    pub(crate) fn cursor<D: ?Sized>(self) -> StaticCursor<'static, H, D> {
         StaticCursor::new(self)
     }
 }

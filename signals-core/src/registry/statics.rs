@@ -1,113 +1,123 @@
-//! The static receivers of one signal: collected from the backend (linkme or
-//! inventory) on first use and sorted once.
+//! The static receivers of one signal: read in place from the records the
+//! backend (linkme or inventory) holds, in a call order computed once.
+//!
+//! Only what a send must call is generic: the records. The call order is a
+//! list of indices into them, sorted by code that is the same for every
+//! signal and reads each record's [`Meta`] through a `dyn Fn`, so that a
+//! signal compiles no sorting, no collection and no lazy cell of its own.
 
-use crate::receiver::{Location, StaticReceiver};
+use std::sync::OnceLock;
 
-/// Gathers a signal's static receivers for its registry: the generated
-/// `collect` function adds each record the backend (linkme or inventory)
-/// found, with no iterator adapter that each signal would compile again.
-/// Not public API.
-#[doc(hidden)]
-pub struct Collector<H: 'static> {
-    meta: Vec<Meta>,
-    handlers: Vec<H>,
-}
+use crate::receiver::{Meta, StaticReceiver};
 
-impl<H: Copy + 'static> Collector<H> {
-    /// Adds one static receiver.
+/// The call order of one signal's static receivers: indices into its
+/// records, sorted on first use. The same type for every signal.
+pub(crate) struct Order(OnceLock<Box<[u32]>>);
+
+impl Order {
+    pub(crate) const fn new() -> Self {
+        Order(OnceLock::new())
+    }
+
+    /// The order of the `len` records whose [`Meta`] `meta` gives.
     #[inline]
-    pub fn add(&mut self, record: &'static StaticReceiver<H>) {
-        self.meta.push(Meta {
-            name: record.name,
-            module_path: record.module_path,
-            order: record.order,
-            location: record.location,
-            is_async: record.is_async,
-            is_filtered: record.is_filtered,
-        });
-        self.handlers.push(record.handler);
-    }
-}
-
-/// The static receivers of one signal, in call order.
-///
-/// The handlers are kept apart from what else is known about each receiver,
-/// contiguous, so that a send walks a slice of function pointers exactly as a
-/// hand-written linkme slice does. The rest ([`Meta`], the same type for every
-/// signal) is read only when a receiver fails, when run-time receivers are
-/// merged in, and by introspection.
-pub(crate) struct Statics<H: 'static> {
-    pub(super) handlers: Vec<H>,
-    pub(super) meta: Box<[Meta]>,
-}
-
-/// What is known about a static receiver besides its handler.
-#[derive(Clone, Copy)]
-pub(crate) struct Meta {
-    pub(crate) name: &'static str,
-    pub(crate) module_path: &'static str,
-    pub(crate) order: i32,
-    pub(crate) location: Location,
-    pub(crate) is_async: bool,
-    pub(crate) is_filtered: bool,
-}
-
-impl<H: Copy + 'static> Statics<H> {
-    // Index loops and pushes: in an unoptimized build every generic helper
-    // (iterators, `collect`) would be compiled again for each signal.
-    pub(super) fn new(collect: fn(&mut Collector<H>)) -> Self {
-        let mut found = Collector {
-            meta: Vec::new(),
-            handlers: Vec::new(),
-        };
-        collect(&mut found);
-        let (order, meta) = sorted(found.meta);
-        let found: &[H] = &found.handlers;
-        let mut handlers = Vec::with_capacity(order.len());
-        for &at in &order {
-            handlers.push(found[at]);
+    pub(crate) fn get(
+        &'static self,
+        len: usize,
+        meta: &dyn Fn(usize) -> &'static Meta,
+    ) -> &'static [u32] {
+        match self.0.get() {
+            Some(order) => order,
+            None => self.init(len, meta),
         }
-        Statics { handlers, meta }
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.handlers.len()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.handlers.is_empty()
-    }
-
-    /// What is known about the receiver whose handler is `slot`, an element
-    /// of `handlers`. The send loops carry that reference rather than an
-    /// index, which they would have to keep alive across every call; this
-    /// runs only when a receiver is named (a failure, introspection).
-    pub(crate) fn meta_of(&self, slot: &H) -> &Meta {
-        &self.meta[self.index_of(slot)]
-    }
-
-    /// The position of `slot`, which must be an element of `handlers`.
-    fn index_of(&self, slot: &H) -> usize {
-        let slot: *const H = slot;
-        // A slot outside the slice would give a wrong (though in-bounds or
-        // panicking) index: refuse it outright.
-        assert!(
-            self.handlers.as_ptr_range().contains(&slot),
-            "a static receiver's handler is an element of its signal's statics"
-        );
-        const { assert!(size_of::<H>() != 0, "handlers are function pointers") };
-        (slot.addr() - self.handlers.as_ptr().addr()) / size_of::<H>()
+    #[cold]
+    #[inline(never)]
+    fn init(&'static self, len: usize, meta: &dyn Fn(usize) -> &'static Meta) -> &'static [u32] {
+        self.0.get_or_init(|| sorted(len, meta))
     }
 }
 
-/// The call order of the static receivers, and their `Meta` in that order.
-/// Not generic, so compiled once rather than once per signal.
-fn sorted(mut meta: Vec<Meta>) -> (Vec<usize>, Box<[Meta]>) {
-    let mut order: Vec<usize> = (0..meta.len()).collect();
-    // The link order differs between builds, platforms and backends; this
-    // key does not. Location breaks ties between equal names.
-    order.sort_by_key(|&i| (meta[i].order, meta[i].name, meta[i].location));
-    let sorted = order.iter().map(|&i| meta[i]).collect();
-    meta.clear();
-    (order, sorted)
+/// The indices of `len` records in call order. The link order differs
+/// between builds, platforms and backends; this key does not. Location
+/// breaks ties between equal names.
+fn sorted(len: usize, meta: &dyn Fn(usize) -> &'static Meta) -> Box<[u32]> {
+    let len = u32::try_from(len).expect("a signal has fewer than 2^32 static receivers");
+    let mut order: Vec<u32> = (0..len).collect();
+    order.sort_by_key(|&at| {
+        let m = meta(at as usize);
+        (m.order, m.name, m.location)
+    });
+    order.into_boxed_slice()
+}
+
+/// The static receivers of one signal, in call order: the backend's
+/// records and the order in which to call them.
+pub(crate) struct Statics<H: 'static> {
+    records: &'static [StaticReceiver<H>],
+    order: &'static [u32],
+}
+
+impl<H: 'static> Clone for Statics<H> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<H: 'static> Copy for Statics<H> {}
+
+impl<H: 'static> Statics<H> {
+    /// `records` in the order `order` sorts them into.
+    #[inline]
+    pub(crate) fn new(records: &'static [StaticReceiver<H>], order: &'static Order) -> Self {
+        Statics {
+            records,
+            order: order.get(records.len(), &|at| &records[at].meta),
+        }
+    }
+
+    pub(crate) fn len(self) -> usize {
+        self.order.len()
+    }
+
+    pub(crate) fn is_empty(self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The records, in the backend's order.
+    #[inline]
+    pub(crate) fn records(self) -> &'static [StaticReceiver<H>] {
+        self.records
+    }
+
+    /// The indices of the records, in call order.
+    #[inline]
+    pub(crate) fn order(self) -> &'static [u32] {
+        self.order
+    }
+}
+
+/// The records an inventory signal gathered on first use, kept for the
+/// program's life: inventory's are not contiguous. (linkme's slice is read
+/// in place.) Not public API.
+#[doc(hidden)]
+pub struct Gathered<H: 'static>(OnceLock<Box<[StaticReceiver<H>]>>);
+
+impl<H: Copy + Send + Sync + 'static> Gathered<H> {
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        Gathered(OnceLock::new())
+    }
+
+    /// The records `gather` pushes, gathered once.
+    pub fn get(
+        &'static self,
+        gather: fn(&mut Vec<StaticReceiver<H>>),
+    ) -> &'static [StaticReceiver<H>] {
+        self.0.get_or_init(|| {
+            let mut found = Vec::new();
+            gather(&mut found);
+            found.into_boxed_slice()
+        })
+    }
 }

@@ -284,7 +284,7 @@ impl<'a> Expansion<'a> {
         let is_async = self.signal.is_async;
         let entry_type = backend(quote!(()), quote!(#entry));
         let entry_empty = backend(quote!(()), quote!(#entry(::core::option::Option::None)));
-        let collect = self.collect_fn();
+        let records = self.records_fn();
         let (durable, durable_impl) = self.durable_items();
         let Expansion {
             output,
@@ -310,10 +310,12 @@ impl<'a> Expansion<'a> {
 
                 #[inline]
                 fn __registry() -> &'static #private::RegistryOf<Self> {
-                    #collect
-                    static REGISTRY: #private::RegistryOf<#ty_static> = #private::Registry::new(collect);
+                    static REGISTRY: #private::RegistryOf<#ty_static> =
+                        #private::Registry::new(<#ty_static as #krate::Signal>::__records);
                     &REGISTRY
                 }
+
+                #records
 
                 #[inline(always)]
                 fn __call<'__signals_b>(handler: Self::__Handler, signal: &'__signals_b Self) -> #private::Step<'__signals_b> {
@@ -355,31 +357,28 @@ impl<'a> Expansion<'a> {
         (in_signal, durable_impl)
     }
 
-    /// The registry's `collect`, which gathers the static receivers from
-    /// the backend. Loops rather than iterator adapters: this is compiled
-    /// once per signal.
-    fn collect_fn(&self) -> TokenStream {
+    /// `Signal::__records`: linkme's slice itself; what inventory collects,
+    /// gathered once (its records are not contiguous).
+    fn records_fn(&self) -> TokenStream {
         let (ty_static, slice, entry) = (&self.ty_static, &self.slice, &self.entry);
         let private = &self.runtime.private;
         let body = backend(
+            quote!(#slice.static_slice()),
             quote! {
-                let records = #slice.static_slice();
-                let mut at = 0;
-                while at < records.len() {
-                    found.add(&records[at]);
-                    at += 1;
-                }
-            },
-            quote! {
-                for entry in #private::inventory::iter::<#entry> {
-                    if let ::core::option::Option::Some(record) = &entry.0 {
-                        found.add(record);
+                fn gather(found: &mut #private::Vec<#private::Record<#ty_static>>) {
+                    for entry in #private::inventory::iter::<#entry> {
+                        if let ::core::option::Option::Some(record) = &entry.0 {
+                            found.push(*record);
+                        }
                     }
                 }
+                static RECORDS: #private::GatheredOf<#ty_static> = #private::Gathered::new();
+                RECORDS.get(gather)
             },
         );
         quote! {
-            fn collect(found: &mut #private::CollectorOf<#ty_static>) {
+            #[inline]
+            fn __records() -> &'static [#private::StaticReceiver<Self::__Handler>] {
                 #body
             }
         }
