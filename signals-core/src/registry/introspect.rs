@@ -5,19 +5,22 @@ use super::statics::Statics;
 use crate::handler::Liveness;
 use crate::receiver::{Meta, ReceiverInfo, ReceiverKind};
 
-/// Every receiver's description, in call order: the static receivers, or
-/// the run-time list if one is connected. Only the walk of the run-time
-/// list is generic; the static receivers are described by code compiled
-/// once, not once per signal. A weak receiver whose target is gone is left
-/// out: the next send disconnects it.
-pub(super) fn infos<H: Copy + 'static, D: ?Sized + Liveness + 'static>(
-    statics: Statics<H>,
-    dynamic: Option<&List<Planned<H, D>>>,
+/// Every receiver's description, in call order, while no receiver is
+/// connected at run time: described by code compiled once, not once per
+/// signal.
+pub(super) fn of_static_receivers<H: 'static>(statics: Statics<H>) -> Vec<ReceiverInfo> {
+    let records = statics.records();
+    of_statics(statics.order(), &|at| &records[at].meta)
+}
+
+/// Every receiver's description, in the call order of the run-time list.
+/// Only the walk is generic, and reached through the registry's
+/// [`Merged`](super::snapshot::Merged): compiled only for signals that
+/// connect a receiver at run time. A weak receiver whose target is gone is
+/// left out: the next send disconnects it.
+pub(super) fn merged<H: Copy + 'static, D: ?Sized + Liveness + 'static>(
+    list: &List<Planned<H, D>>,
 ) -> Vec<ReceiverInfo> {
-    let Some(list) = dynamic else {
-        let records = statics.records();
-        return of_statics(statics.order(), &|at| &records[at].meta);
-    };
     let mut infos = Vec::with_capacity(list.len());
     let mut cursor = ListCursor::new(list);
     while let Some(planned) = cursor.next_item() {

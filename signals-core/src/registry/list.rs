@@ -363,6 +363,16 @@ impl<'r, T: Item> ListCursor<'r, T> {
     /// The next entry, in call order.
     #[inline]
     pub(crate) fn next_item(&mut self) -> Option<&'r T> {
+        self.next_item_with(next_leaf)
+    }
+
+    /// [`next_item`](Self::next_item), moving to the next leaf with
+    /// `next_leaf`: a send reaches it through a pointer the registry stored
+    /// at connect time, so that only the walk within a leaf is compiled into
+    /// every signal's send, and the descent only for signals that connect a
+    /// receiver at run time.
+    #[inline]
+    pub(crate) fn next_item_with(&mut self, next_leaf: NextLeaf<T>) -> Option<&'r T> {
         let items = self.items;
         if self.next < items.len() {
             let item = &items[self.next];
@@ -371,7 +381,7 @@ impl<'r, T: Item> ListCursor<'r, T> {
         }
         match self.root {
             Node::Leaf { .. } => None,
-            Node::Branch { .. } => self.next_leaf(),
+            Node::Branch { .. } => next_leaf(self),
         }
     }
 
@@ -393,6 +403,15 @@ impl<'r, T: Item> ListCursor<'r, T> {
     }
 }
 
+/// Moves a cursor to the leaf after its current one and yields that leaf's
+/// first entry: [`ListCursor::next_leaf`], as a function pointer.
+pub(crate) type NextLeaf<T> = for<'a, 'r> fn(&'a mut ListCursor<'r, T>) -> Option<&'r T>;
+
+/// [`ListCursor::next_leaf`], as a [`NextLeaf`].
+pub(crate) fn next_leaf<'r, T: Item>(cursor: &mut ListCursor<'r, T>) -> Option<&'r T> {
+    cursor.next_leaf()
+}
+
 fn leaf<T>(node: &Node<T>) -> (&[Key], &[T]) {
     match node {
         Node::Leaf { keys, items } => (keys, items),
@@ -405,6 +424,8 @@ fn leaf<T>(node: &Node<T>) -> (&[Key], &[T]) {
 /// once rather than once per signal.
 pub(crate) struct Erased {
     list: Box<dyn Any + Send + Sync>,
+    /// How many entries the list holds, readable without its type.
+    len: usize,
 }
 
 impl Erased {
@@ -414,8 +435,14 @@ impl Erased {
         D: ?Sized + Send + Sync + 'static,
     {
         Erased {
+            len: list.len(),
             list: Box::new(list),
         }
+    }
+
+    /// How many entries the list holds.
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 
     /// The list, typed again. Each registry only ever stores its own type.

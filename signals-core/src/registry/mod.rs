@@ -35,7 +35,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use arc_swap::ArcSwapOption;
 
@@ -46,6 +46,7 @@ use crate::receiver::{Location, ReceiverInfo, StaticReceiver};
 pub(crate) use list::dropped;
 pub(crate) use list::Key;
 use list::{DynEntry, DynMeta, Erased, List, Planned};
+use snapshot::Merged;
 pub(crate) use snapshot::{BorrowedSnapshot, Callee, Named, OwnedSnapshot, Walk};
 pub use statics::Gathered;
 use statics::Order;
@@ -101,6 +102,9 @@ pub struct Registry<H: 'static, D: ?Sized + 'static> {
     dynamic: ArcSwapOption<Erased>,
     /// How many run-time receivers are connected.
     dynamic_len: AtomicUsize,
+    /// The code that walks `dynamic`, stored by the first connect: compiled
+    /// only for the signals that connect a receiver at run time.
+    merged: OnceLock<Merged<H, D>>,
     /// Serialises writers; holds the keys of the keyed receivers.
     writer: Mutex<Uids>,
     next_id: AtomicU64,
@@ -139,6 +143,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
             order: Order::new(),
             dynamic: ArcSwapOption::const_empty(),
             dynamic_len: AtomicUsize::new(0),
+            merged: OnceLock::new(),
             writer: Mutex::new(Uids::new()),
             next_id: AtomicU64::new(0),
             run_time: PhantomData,
@@ -178,7 +183,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
         snapshot::Snapshot {
             statics: self.statics(),
             dynamic,
-            signal: PhantomData,
+            merged: &self.merged,
         }
     }
 
@@ -195,7 +200,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
         snapshot::Snapshot {
             statics: self.statics(),
             dynamic,
-            signal: PhantomData,
+            merged: &self.merged,
         }
     }
 
@@ -205,7 +210,10 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
 
     pub(crate) fn infos(&'static self) -> Vec<ReceiverInfo> {
         let dynamic = self.dynamic.load();
-        introspect::infos(self.statics(), dynamic.as_deref().map(Erased::get::<H, D>))
+        match dynamic.as_deref() {
+            Some(list) => (Merged::stored(&self.merged).infos)(list),
+            None => introspect::of_static_receivers(self.statics()),
+        }
     }
 
     /// Adds a run-time receiver after every receiver of lower or equal order,
@@ -214,6 +222,8 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let key = Key::of_run_time(receiver.order, id);
         receiver.handler.bind(Registration::new(self, key));
+        // Before any list is published: whoever loads one finds its code.
+        self.merged.get_or_init(Merged::new);
         let uid = receiver.uid;
         let entry = Planned::Dynamic(Arc::new(DynEntry {
             meta: DynMeta {

@@ -2,13 +2,15 @@
 //! starts, and the cursors that walk it in call order.
 
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::Guard;
 
-use super::list::{DynEntry, DynMeta, Erased, List, ListCursor, Planned};
+use super::introspect;
+use super::list::{next_leaf, DynEntry, DynMeta, Erased, ListCursor, NextLeaf, Planned};
 use super::statics::Statics;
-use crate::receiver::{Meta, ReceiverName, StaticReceiver};
+use crate::handler::Liveness;
+use crate::receiver::{Meta, ReceiverInfo, ReceiverName, StaticReceiver};
 
 /// Holds a snapshot's run-time list: a short-lived `arc_swap::Guard` for
 /// synchronous dispatches, an `Arc` for dispatches that may be suspended
@@ -36,7 +38,8 @@ impl Hold for Option<Arc<Erased>> {
 pub(crate) struct Snapshot<'r, H: 'static, D: ?Sized + 'static, G> {
     pub(super) statics: Statics<H>,
     pub(super) dynamic: G,
-    pub(super) signal: PhantomData<&'r D>,
+    /// The code that walks `dynamic`, stored by the first connect.
+    pub(super) merged: &'r OnceLock<Merged<H, D>>,
 }
 
 /// The snapshot of a synchronous dispatch.
@@ -46,24 +49,73 @@ pub(crate) type BorrowedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Guard<Opt
 pub(crate) type OwnedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Arc<Erased>>>;
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static, G: Hold> Snapshot<'r, H, D, G> {
-    fn dynamic(&self) -> Option<&List<Planned<H, D>>> {
-        Some(self.dynamic.list()?.get())
-    }
-
     /// How many receivers the dispatch calls.
     pub(crate) fn len(&self) -> usize {
-        self.dynamic().map_or(self.statics.len(), List::len)
+        self.dynamic.list().map_or(self.statics.len(), Erased::len)
     }
 
     /// Every receiver, static and run-time, in call order. (Each call
     /// downcasts the run-time list: take one cursor per send.)
     pub(crate) fn cursor(&self) -> Cursor<'_, H, D> {
-        match self.dynamic() {
-            Some(list) => Cursor::Plan(PlanCursor {
-                list: ListCursor::new(list),
-                len: list.len(),
-            }),
+        match self.dynamic.list() {
+            Some(list) => Cursor::Plan(Merged::stored(self.merged).cursor(list)),
             None => Cursor::Static(StaticCursor::new(self.statics)),
+        }
+    }
+}
+
+/// The code that walks a run-time list, generic over the handler types
+/// alone and reached through pointers: [`Registry::connect`] stores it, so
+/// that it is compiled only for the signals that connect a receiver at run
+/// time. Every other signal's sends compile their static walk and a test
+/// of the run-time count, not the merge (the descent of the tree, the
+/// downcast, the introspection of the list), which used to be about a third
+/// of the code compiled per signal.
+///
+/// What a send compiles for every signal is what it runs per receiver: the
+/// walk within a leaf ([`ListCursor::next_item_with`]); moving to the next
+/// leaf, once per leaf, is one call through a pointer.
+///
+/// [`Registry::connect`]: super::Registry::connect
+pub(crate) struct Merged<H: 'static, D: ?Sized + 'static> {
+    /// A walk from the first entry of a run-time list.
+    start: for<'r> fn(&'r Erased) -> ListCursor<'r, Planned<H, D>>,
+    /// Moves a walk to the next leaf.
+    next_leaf: NextLeaf<Planned<H, D>>,
+    /// Describes every receiver of a run-time list.
+    pub(super) infos: fn(&Erased) -> Vec<ReceiverInfo>,
+}
+
+impl<H: Copy + 'static, D: ?Sized + Liveness + 'static> Merged<H, D> {
+    /// The code for signals with handlers `H` and `D`: what connecting the
+    /// first run-time receiver compiles in.
+    pub(super) fn new() -> Self {
+        Merged {
+            start: |list| ListCursor::new(list.get()),
+            next_leaf,
+            infos: |list| introspect::merged(list.get::<H, D>()),
+        }
+    }
+}
+
+impl<H: Copy + 'static, D: ?Sized + 'static> Merged<H, D> {
+    /// What `connect` stored. Only `connect` publishes a run-time list,
+    /// after storing this: whoever holds a list finds it.
+    #[inline]
+    pub(super) fn stored(cell: &OnceLock<Self>) -> &Self {
+        match cell.get() {
+            Some(merged) => merged,
+            None => unreachable!("a run-time list is published after the code that walks it"),
+        }
+    }
+
+    /// Walks `list` in call order.
+    #[inline]
+    fn cursor<'r>(&self, list: &'r Erased) -> PlanCursor<'r, H, D> {
+        PlanCursor {
+            list: (self.start)(list),
+            next_leaf: self.next_leaf,
+            len: list.len(),
         }
     }
 }
@@ -180,6 +232,7 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for StaticCursor<'r, H
 /// run-time list.
 pub(crate) struct PlanCursor<'r, H: 'static, D: ?Sized + 'static> {
     list: ListCursor<'r, Planned<H, D>>,
+    next_leaf: NextLeaf<Planned<H, D>>,
     len: usize,
 }
 
@@ -210,7 +263,7 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for PlanCursor<'r, H, 
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        match self.list.next_item() {
+        match self.list.next_item_with(self.next_leaf) {
             Some(planned) => Some(callee(planned)),
             None => None,
         }
