@@ -73,10 +73,8 @@ pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<S::Output, SendError
 /// `send` when run-time receivers are connected.
 #[inline(never)]
 fn send_merged<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
-    let snapshot = S::__registry().snapshot();
-    // One loop over either cursor: a second, specialised loop measured no
-    // faster, and would be compiled once more per signal.
-    let cursor = snapshot.cursor();
+    let merging = S::__registry().merging();
+    let cursor = merging.cursor();
     send_in(signal, cursor.receivers(), cursor)
 }
 
@@ -198,10 +196,10 @@ pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> 
 /// `send_robust` when run-time receivers are connected.
 #[inline(never)]
 fn send_robust_merged<S: Signal>(signal: &S) -> Report<S::Response> {
-    let snapshot = S::__registry().snapshot();
-    let cursor = snapshot.cursor();
+    let merging = S::__registry().merging();
+    let cursor = merging.cursor();
     let mut report = send_robust_in(signal, cursor.receivers(), cursor);
-    release(snapshot, &mut report);
+    release(merging, &mut report);
     report
 }
 

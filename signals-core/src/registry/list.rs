@@ -325,13 +325,17 @@ impl<T: Clone> Node<T> {
 pub(crate) struct ListCursor<'r, T> {
     root: &'r Node<T>,
     keys: &'r [Key],
+    /// The leaf's entries.
     items: &'r [T],
-    /// The next entry of the leaf.
-    next: usize,
+    /// Those not yielded yet.
+    rest: &'r [T],
     /// Entries in the leaves before this one.
     before: usize,
 }
 
+// Slice patterns rather than indexing, `get` or `?` in what a send runs:
+// the same code once optimized, and no generic helper for an unoptimized
+// build to compile once per signal.
 impl<'r, T: Item> ListCursor<'r, T> {
     pub(crate) fn new(list: &'r List<T>) -> Self {
         let mut node = &list.root;
@@ -343,7 +347,7 @@ impl<'r, T: Item> ListCursor<'r, T> {
             root: &list.root,
             keys,
             items,
-            next: 0,
+            rest: items,
             before: 0,
         }
     }
@@ -351,13 +355,13 @@ impl<'r, T: Item> ListCursor<'r, T> {
     /// How many entries the walk has yielded so far.
     #[inline]
     pub(crate) fn reached(&self) -> usize {
-        self.before + self.next
+        self.before + self.items.len() - self.rest.len()
     }
 
     /// The entry yielded last.
     pub(crate) fn current(&self) -> Option<&'r T> {
         let items = self.items;
-        Some(&items[self.next.checked_sub(1)?])
+        Some(&items[(items.len() - self.rest.len()).checked_sub(1)?])
     }
 
     /// The next entry, in call order.
@@ -371,12 +375,10 @@ impl<'r, T: Item> ListCursor<'r, T> {
     /// at connect time, so that only the walk within a leaf is compiled into
     /// every signal's send, and the descent only for signals that connect a
     /// receiver at run time.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_item_with(&mut self, next_leaf: NextLeaf<T>) -> Option<&'r T> {
-        let items = self.items;
-        if self.next < items.len() {
-            let item = &items[self.next];
-            self.next += 1;
+        if let [item, rest @ ..] = self.rest {
+            self.rest = rest;
             return Some(item);
         }
         match self.root {
@@ -395,11 +397,14 @@ impl<'r, T: Item> ListCursor<'r, T> {
             node = children.get(keys.partition_point(|k| *k <= last))?;
         }
         let (keys, items) = leaf(node);
+        let [first, rest @ ..] = items else {
+            return None;
+        };
         self.before += self.items.len();
         self.keys = keys;
         self.items = items;
-        self.next = 1;
-        items.first()
+        self.rest = rest;
+        Some(first)
     }
 }
 

@@ -47,7 +47,7 @@ pub(crate) use list::dropped;
 pub(crate) use list::Key;
 use list::{DynEntry, DynMeta, Erased, List, Planned};
 use snapshot::Merged;
-pub(crate) use snapshot::{BorrowedSnapshot, Callee, Named, OwnedSnapshot, Walk};
+pub(crate) use snapshot::{Callee, Merging, Named, OwnedSnapshot, Walk};
 pub use statics::Gathered;
 use statics::Order;
 pub(crate) use statics::Statics;
@@ -172,18 +172,14 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
         }
     }
 
-    /// What one dispatch calls: the receivers connected when it starts.
+    /// What a synchronous dispatch calls when [`statics_only`](Self::statics_only)
+    /// found a receiver connected at run time: the run-time list, loaded
+    /// once, and the code that walks it.
     #[inline]
-    pub(crate) fn snapshot(&'static self) -> BorrowedSnapshot<'static, H, D> {
-        let dynamic = if self.dynamic_len.load(Ordering::Acquire) == 0 {
-            None
-        } else {
-            Some(self.dynamic.load())
-        };
-        snapshot::Snapshot {
-            statics: self.statics(),
-            dynamic,
-            merged: &self.merged,
+    pub(crate) fn merging(&'static self) -> Merging<H, D> {
+        Merging {
+            list: self.dynamic.load(),
+            merged: Merged::stored(&self.merged),
         }
     }
 
@@ -197,7 +193,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
         } else {
             self.dynamic.load_full()
         };
-        snapshot::Snapshot {
+        OwnedSnapshot {
             statics: self.statics(),
             dynamic,
             merged: &self.merged,
@@ -291,13 +287,12 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
             let Some(list) = list.get::<H, D>().remove(key) else {
                 return false;
             };
+            // Once the last run-time receiver is gone, the list of the
+            // static receivers alone stays: a dispatch that saw the count
+            // before this store still finds a list ([`Merging`]), and the
+            // count sends the next ones back to the static walk.
+            self.dynamic.store(Some(Arc::new(Erased::new(list))));
             let len = self.dynamic_len.load(Ordering::Relaxed) - 1;
-            let list = if len == 0 {
-                None
-            } else {
-                Some(Arc::new(Erased::new(list)))
-            };
-            self.dynamic.store(list);
             self.dynamic_len.store(len, Ordering::Release);
             old
         };

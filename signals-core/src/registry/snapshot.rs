@@ -12,54 +12,53 @@ use super::statics::Statics;
 use crate::handler::Liveness;
 use crate::receiver::{Meta, ReceiverInfo, ReceiverName, StaticReceiver};
 
-/// Holds a snapshot's run-time list: a short-lived `arc_swap::Guard` for
-/// synchronous dispatches, an `Arc` for dispatches that may be suspended
-/// (a `Guard` must not be held across an `.await`).
-pub(crate) trait Hold {
-    fn list(&self) -> Option<&Erased>;
-}
-
-impl Hold for Option<Guard<Option<Arc<Erased>>>> {
-    #[inline]
-    fn list(&self) -> Option<&Erased> {
-        self.as_ref()?.as_deref()
-    }
-}
-
-impl Hold for Option<Arc<Erased>> {
-    #[inline]
-    fn list(&self) -> Option<&Erased> {
-        self.as_deref()
-    }
-}
-
-/// The receivers one dispatch calls, fixed when it starts; `G` holds the
-/// run-time list, if any receiver was connected at run time.
-pub(crate) struct Snapshot<'r, H: 'static, D: ?Sized + 'static, G> {
+/// The receivers an async dispatch calls, fixed when it starts: the static
+/// receivers, and the run-time list if a receiver was connected at run
+/// time, held by an `Arc` (a short-lived `arc_swap::Guard` must not be held
+/// across an `.await`).
+pub(crate) struct OwnedSnapshot<'r, H: 'static, D: ?Sized + 'static> {
     pub(super) statics: Statics<H>,
-    pub(super) dynamic: G,
+    pub(super) dynamic: Option<Arc<Erased>>,
     /// The code that walks `dynamic`, stored by the first connect.
     pub(super) merged: &'r OnceLock<Merged<H, D>>,
 }
 
-/// The snapshot of a synchronous dispatch.
-pub(crate) type BorrowedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Guard<Option<Arc<Erased>>>>>;
-
-/// The snapshot of an async dispatch, which owns its run-time list.
-pub(crate) type OwnedSnapshot<'r, H, D> = Snapshot<'r, H, D, Option<Arc<Erased>>>;
-
-impl<'r, H: Copy + 'static, D: ?Sized + 'static, G: Hold> Snapshot<'r, H, D, G> {
+impl<H: Copy + 'static, D: ?Sized + 'static> OwnedSnapshot<'_, H, D> {
     /// How many receivers the dispatch calls.
     pub(crate) fn len(&self) -> usize {
-        self.dynamic.list().map_or(self.statics.len(), Erased::len)
+        self.dynamic
+            .as_deref()
+            .map_or(self.statics.len(), Erased::len)
     }
 
     /// Every receiver, static and run-time, in call order. (Each call
     /// downcasts the run-time list: take one cursor per send.)
     pub(crate) fn cursor(&self) -> Cursor<'_, H, D> {
-        match self.dynamic.list() {
+        match self.dynamic.as_deref() {
             Some(list) => Cursor::Plan(Merged::stored(self.merged).cursor(list)),
             None => Cursor::Static(StaticCursor::new(self.statics)),
+        }
+    }
+}
+
+/// What a synchronous dispatch calls once a receiver is connected at run
+/// time: the run-time list, which holds the static receivers too, and the
+/// code that walks it. Taken only when the registry's count says a receiver
+/// is connected, so it has no static-only case to compile: from the first
+/// connect on, a list is always published (a disconnect leaves the static
+/// receivers' list rather than none).
+pub(crate) struct Merging<H: 'static, D: ?Sized + 'static> {
+    pub(super) list: Guard<Option<Arc<Erased>>>,
+    pub(super) merged: &'static Merged<H, D>,
+}
+
+impl<H: Copy + 'static, D: ?Sized + 'static> Merging<H, D> {
+    /// Every receiver, static and run-time, in call order.
+    #[inline]
+    pub(crate) fn cursor(&self) -> PlanCursor<'_, H, D> {
+        match &*self.list {
+            Some(list) => self.merged.cursor(list),
+            None => unreachable!("from the first connect on, a run-time list is published"),
         }
     }
 }
@@ -236,7 +235,14 @@ pub(crate) struct PlanCursor<'r, H: 'static, D: ?Sized + 'static> {
     len: usize,
 }
 
-#[inline]
+impl<H: Copy + 'static, D: ?Sized + 'static> PlanCursor<'_, H, D> {
+    /// How many receivers the walk yields in all.
+    pub(crate) fn receivers(&self) -> usize {
+        self.len
+    }
+}
+
+#[inline(always)]
 fn callee<H: 'static, D: ?Sized + 'static>(planned: &Planned<H, D>) -> Callee<'_, H, D> {
     match planned {
         Planned::Static(record) => Callee::Static(record),
@@ -275,16 +281,6 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for PlanCursor<'r, H, 
 pub(crate) enum Cursor<'r, H: 'static, D: ?Sized + 'static> {
     Static(StaticCursor<'r, H, D>),
     Plan(PlanCursor<'r, H, D>),
-}
-
-impl<H: Copy + 'static, D: ?Sized + 'static> Cursor<'_, H, D> {
-    /// How many receivers the walk yields in all.
-    pub(crate) fn receivers(&self) -> usize {
-        match self {
-            Cursor::Static(cursor) => cursor.all.len(),
-            Cursor::Plan(cursor) => cursor.len,
-        }
-    }
 }
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for Cursor<'r, H, D> {
