@@ -71,7 +71,7 @@ pub use crate::registry::{Gathered, Registry};
 
 /// A static receiver's record in the slice of signal `S`:
 /// `StaticReceiver<for<'b> fn(&'b S) -> Step<'b>>`, named short so that the
-/// generated statics (and linkme's type check of each) spell one path.
+/// generated statics and their slice check spell one path.
 pub type Record<S> = StaticReceiver<<S as Signal>::__Handler>;
 
 /// The registry of signal `S`.

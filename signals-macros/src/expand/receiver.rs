@@ -32,8 +32,7 @@ impl Expansion<'_> {
     /// The shim and the record of one signal.
     fn registered(&self) -> TokenStream {
         let shim = self.shim();
-        let record = self.record();
-        let registration = self.registration(&record);
+        let registration = self.registration();
         let block = self.named("__signals_receiver_");
         let uses = &self.uses;
         quote! {
@@ -50,11 +49,6 @@ impl Expansion<'_> {
             };
         }
     }
-}
-
-/// The type of a receiver's record: an alias local to its block.
-fn record_type() -> Ident {
-    Ident::new("__SignalsRecord", Span::call_site())
 }
 
 /// A local of the shim. Its name cannot collide with the receiver's or the
@@ -340,65 +334,65 @@ impl<'a> Expansion<'a> {
         Some((ty.span(), named))
     }
 
-    /// The receiver's `StaticReceiver` record.
-    fn record(&self) -> TokenStream {
+    /// The receiver's record, of type `ty`: what differs from the defaults
+    /// only, fewer tokens per receiver. Built through its type, so that the
+    /// shim coerces to the handler type before the methods below.
+    fn record(&self, ty: &TokenStream) -> TokenStream {
         let name = registered_name(self.receiver.name.as_ref(), self.ident);
-        let order = self.receiver.order;
         let location = self.runtime.location(self.ident);
-        let is_async = self.receiver.original.sig.asyncness.is_some();
-        let is_filtered = self.receiver.filter.is_some();
         let shim = &self.shim;
-        // What differs from the defaults only: fewer tokens per receiver.
-        // Called through the record's type, so that the shim coerces to
-        // the handler type before the methods below.
-        let record_type = record_type();
-        let mut record = quote!(#record_type::new(#name, ::core::module_path!(), #location, #shim));
+        let mut record = quote!(#ty::new(#name, ::core::module_path!(), #location, #shim));
+        let order = self.receiver.order;
         if order != 0 {
             record.extend(quote!(.order(#order)));
         }
-        if is_async {
+        if self.receiver.original.sig.asyncness.is_some() {
             record.extend(quote!(.asynchronous()));
         }
-        if is_filtered {
+        if self.receiver.filter.is_some() {
             record.extend(quote!(.filtered()));
         }
         record
     }
 
     /// The record, placed in the signal's slice (linkme) or submitted
-    /// (inventory). Its type and value are items of their own, so that
-    /// linkme's macros, which pass the static on three times and repeat its
-    /// type in a type check, carry two names, not the whole record.
-    fn registration(&self, record: &TokenStream) -> TokenStream {
+    /// (inventory).
+    ///
+    /// Under linkme, the static goes straight to the macro that
+    /// `#[distributed_slice]` declared beside the slice (reached, like the
+    /// slice, through the signal's path), which puts it in the slice's link
+    /// section. That is what linkme's element attribute expands to, minus
+    /// its type check (a function and two closures per receiver, the largest
+    /// part of a receiver's compile time), which the `let` below replaces:
+    /// the slice named by the path holds this static's type. Its name
+    /// contains the function's, so that the shim's call of the function
+    /// cannot find it instead.
+    fn registration(&self) -> TokenStream {
         let Runtime { krate, private } = &self.runtime;
-        let signal = &self.signal;
-        // Spelled out, not `Record<#signal>`: a signal's elided lifetimes
-        // are an error in a type alias, and fine in a function pointer's
-        // parameter.
+        let signal = self.signal;
+        let static_ident = self.named("__SIGNALS_RECEIVER_");
+        let record = self.record(&quote!(#private::Record::<#signal>));
+        // Spelled out under inventory, where a path that is not a type is
+        // reported once, by the shim, only if no generic argument names it.
         let handler =
             quote!(for<'__signals_b> fn(&'__signals_b #signal) -> #private::Step<'__signals_b>);
-        // Named after the function too, so that the shim's call of the
-        // function cannot find them instead.
-        let static_ident = self.named("__SIGNALS_RECEIVER_");
-        let record_type = record_type();
-        let record_ident = self.named("__SIGNALS_RECORD_");
-        let placed = backend(
+        let record_inventory = self.record(&quote!(#private::StaticReceiver::<#handler>));
+        backend(
             quote! {
-                #[#private::linkme::distributed_slice(#signal)]
-                #[linkme(crate = #private::linkme)]
-                static #static_ident: #record_type = #record_ident;
+                #signal! {
+                    #![linkme_macro = #signal]
+                    static #static_ident: #private::Record<#signal> = {
+                        let _: &#private::linkme::DistributedSlice<[#private::Record<#signal>]> = &#signal;
+                        #record
+                    };
+                }
             },
             quote! {
                 #private::inventory::submit! {
-                    <#signal as #krate::Signal>::__ENTRY.new(#record_ident)
+                    <#signal as #krate::Signal>::__ENTRY.new(#record_inventory)
                 }
             },
-        );
-        quote! {
-            type #record_type = #private::StaticReceiver<#handler>;
-            const #record_ident: #record_type = #record;
-            #placed
-        }
+        )
     }
 }
 
