@@ -6,7 +6,7 @@ use crate::handler::Call;
 use crate::observe;
 use crate::outcome::{BoxError, Collect, Erased, Failure, Report, SendError};
 use crate::receiver::ReceiverName;
-use crate::registry::{Callee, Named, Walk};
+use crate::registry::{Callee, Named, Resume, Walk};
 use crate::signal::Signal;
 use crate::step::{Resolved, Step};
 
@@ -145,6 +145,14 @@ pub(crate) enum Settled {
     Skipped,
 }
 
+/// [`settle`] under `catch_unwind`: settling drops what the step held (an
+/// async receiver's future, never started by a synchronous send), and that
+/// drop runs the receiver's code. Not generic: compiled once.
+#[inline(never)]
+fn settle_caught(step: Step<'_>) -> std::thread::Result<Settled> {
+    catch_unwind(AssertUnwindSafe(|| settle(step)))
+}
+
 /// What a step that is not plain success stands for. Out of line, so that
 /// the loops stay small; a signal without a response comes here only when a
 /// receiver fails or is filtered out.
@@ -199,25 +207,23 @@ fn send_robust_merged<S: Signal>(signal: &S) -> Report<S::Response> {
     let merging = S::__registry().merging();
     let cursor = merging.cursor();
     let mut report = send_robust_in(signal, cursor.receivers(), cursor);
-    release(merging, &mut report);
-    report
-}
-
-/// Drops what a robust dispatch held: a receiver disconnected during the
-/// dispatch is dropped here if the dispatch held the last reference to it,
-/// and a panic in that drop goes into the report, not to the caller.
-#[inline]
-pub(crate) fn release<H, T>(held: H, report: &mut Report<T>) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(held))) {
-        report_dropped(report, payload);
+    // A receiver disconnected during the dispatch is dropped here if the
+    // dispatch held the last reference to it; a panic in that drop goes
+    // into the report, not to the caller.
+    if let Err(payload) = merging.release() {
+        report_dropped(&mut report, payload);
     }
+    report
 }
 
 /// Records the closures whose drop panicked at the end of a robust send, at
 /// the position after the last receiver called.
 #[cold]
 #[inline(never)]
-fn report_dropped<T>(report: &mut Report<T>, payload: Box<dyn std::any::Any + Send + 'static>) {
+pub(crate) fn report_dropped<T>(
+    report: &mut Report<T>,
+    payload: Box<dyn std::any::Any + Send + 'static>,
+) {
     let position = report.len();
     for dropped in crate::registry::dropped::take(payload) {
         report.fail(Failure::panic(dropped.receiver, position, dropped.payload));
@@ -242,7 +248,7 @@ fn send_robust_in<'r, S: Signal>(
     let first = catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)));
     match first {
         Ok(None) => Report::with_called(S::NAME, receivers),
-        stopped => send_robust_rest(signal, cursor, stopped),
+        stopped => send_robust_rest(signal, &mut cursor, stopped),
     }
 }
 
@@ -253,7 +259,7 @@ fn send_robust_in<'r, S: Signal>(
 #[inline(never)]
 fn send_robust_rest<'r, 'b, S: Signal>(
     signal: &'b S,
-    mut cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
+    cursor: &mut dyn Resume<'r, S::__Handler, S::__Dyn>,
     mut stopped: std::thread::Result<Option<Stop<'r, 'b, S>>>,
 ) -> Report<S::Response> {
     let mut report = Report::new(S::NAME);
@@ -263,24 +269,22 @@ fn send_robust_rest<'r, 'b, S: Signal>(
     loop {
         match stopped {
             Ok(None) => break,
-            // Settled under `catch_unwind`: settling drops what the step
-            // held (an async receiver's future, never started here), and
-            // that drop runs the receiver's code.
-            Ok(Some((callee, step))) => match catch_unwind(AssertUnwindSafe(|| settle(step))) {
+            // Settled under `catch_unwind` (`settle_caught`).
+            Ok(Some((callee, step))) => match settle_caught(step) {
                 Ok(Settled::Failed(error)) => {
-                    let position = cursor.reached() - declined - 1;
+                    let position = cursor.reached_so_far() - declined - 1;
                     report.fail(Failure::error(callee.name(), position, error));
                 }
                 Ok(Settled::Answered(answer)) => output.push(callee.name(), answer),
                 Ok(Settled::Skipped) => declined += 1,
                 Err(payload) => {
-                    let position = cursor.reached() - declined - 1;
+                    let position = cursor.reached_so_far() - declined - 1;
                     report.fail(Failure::panic(callee.name(), position, payload));
                 }
             },
-            Err(payload) => match cursor.current() {
+            Err(payload) => match cursor.running() {
                 Some(callee) => {
-                    let position = cursor.reached() - declined - 1;
+                    let position = cursor.reached_so_far() - declined - 1;
                     report.fail(Failure::panic(callee.name(), position, payload));
                 }
                 // Nothing but receivers runs inside the loop; a panic with no
@@ -288,9 +292,9 @@ fn send_robust_rest<'r, 'b, S: Signal>(
                 None => std::panic::resume_unwind(payload),
             },
         }
-        stopped = catch_unwind(AssertUnwindSafe(|| run_until_fault(&mut cursor, signal)));
+        stopped = catch_unwind(AssertUnwindSafe(|| run_until_fault(cursor, signal)));
     }
-    report.set_called(cursor.reached() - declined);
+    report.set_called(cursor.reached_so_far() - declined);
     report.set_responses(output.into_responses());
     report
 }
@@ -305,10 +309,10 @@ type Stop<'r, 'b, S> = (
 /// what it did; `None` when all have run.
 #[inline(always)]
 fn run_until_fault<'r, 'b, S: Signal>(
-    cursor: &mut impl Walk<'r, S::__Handler, S::__Dyn>,
+    cursor: &mut (impl Resume<'r, S::__Handler, S::__Dyn> + ?Sized),
     signal: &'b S,
 ) -> Option<Stop<'r, 'b, S>> {
-    for callee in cursor {
+    while let Some(callee) = cursor.next_callee() {
         let step = call(callee, signal);
         if !step.is_done() {
             return Some((callee, step));

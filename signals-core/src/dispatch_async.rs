@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
-use crate::dispatch::{call, muted, release, send_error};
+use crate::dispatch::{call, muted, report_dropped, send_error};
 use crate::observe::{send_span, Span};
 use crate::outcome::{Collect, Erased, Failure, FailureCause, Report, SendError};
 use crate::receiver::ReceiverName;
@@ -134,7 +134,9 @@ pub(crate) async fn send_robust_async_unmuted<S: Signal>(signal: &S) -> Report<S
     let snapshot = S::__registry().snapshot_owned();
     let span = send_span(S::NAME, snapshot.len(), "send_robust_async");
     let mut report = in_span(span, send_robust_async_in(signal, &snapshot)).await;
-    release(snapshot, &mut report);
+    if let Err(payload) = snapshot.release() {
+        report_dropped(&mut report, payload);
+    }
     report
 }
 
@@ -196,7 +198,9 @@ pub(crate) async fn send_robust_concurrent_unmuted<S: Signal>(signal: &S) -> Rep
     let snapshot = S::__registry().snapshot_owned();
     let span = send_span(S::NAME, snapshot.len(), "send_robust_concurrent");
     let mut report = in_span(span, send_robust_concurrent_in(signal, &snapshot)).await;
-    release(snapshot, &mut report);
+    if let Err(payload) = snapshot.release() {
+        report_dropped(&mut report, payload);
+    }
     report
 }
 

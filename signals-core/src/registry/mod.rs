@@ -47,7 +47,7 @@ pub(crate) use list::dropped;
 pub(crate) use list::Key;
 use list::{DynEntry, DynMeta, Erased, List, Planned};
 use snapshot::Merged;
-pub(crate) use snapshot::{Callee, Merging, Named, OwnedSnapshot, Walk};
+pub(crate) use snapshot::{Callee, Merging, Named, OwnedSnapshot, Resume, Walk};
 pub use statics::Gathered;
 use statics::Order;
 pub(crate) use statics::Statics;

@@ -2,6 +2,7 @@
 //! starts, and the cursors that walk it in call order.
 
 use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 
 use arc_swap::Guard;
@@ -24,6 +25,11 @@ pub(crate) struct OwnedSnapshot<'r, H: 'static, D: ?Sized + 'static> {
 }
 
 impl<H: Copy + 'static, D: ?Sized + 'static> OwnedSnapshot<'_, H, D> {
+    /// Drops the run-time list, as [`Merging::release`] does.
+    pub(crate) fn release(self) -> std::thread::Result<()> {
+        release(self.dynamic)
+    }
+
     /// How many receivers the dispatch calls.
     pub(crate) fn len(&self) -> usize {
         self.dynamic
@@ -41,6 +47,12 @@ impl<H: Copy + 'static, D: ?Sized + 'static> OwnedSnapshot<'_, H, D> {
     }
 }
 
+/// Drops what holds a run-time list under `catch_unwind`. Generic only over
+/// the holder (a `Guard` or an `Arc`), not over the signal.
+fn release<T>(held: T) -> std::thread::Result<()> {
+    catch_unwind(AssertUnwindSafe(move || drop(held)))
+}
+
 /// What a synchronous dispatch calls once a receiver is connected at run
 /// time: the run-time list, which holds the static receivers too, and the
 /// code that walks it. Taken only when the registry's count says a receiver
@@ -53,6 +65,13 @@ pub(crate) struct Merging<H: 'static, D: ?Sized + 'static> {
 }
 
 impl<H: Copy + 'static, D: ?Sized + 'static> Merging<H, D> {
+    /// Drops the list, catching a panic in the drop of a closure it was the
+    /// last to hold (a receiver disconnected during the dispatch).
+    #[inline]
+    pub(crate) fn release(self) -> std::thread::Result<()> {
+        release(self.list)
+    }
+
     /// Every receiver, static and run-time, in call order.
     #[inline]
     pub(crate) fn cursor(&self) -> PlanCursor<'_, H, D> {
@@ -177,6 +196,37 @@ pub(crate) trait Walk<'r, H: 'static, D: ?Sized + 'static>:
 
     /// The receiver it yielded last: the one running, if any.
     fn current(&self) -> Option<Callee<'r, H, D>>;
+}
+
+/// A [`Walk`] behind a trait object: what a robust send goes on with once a
+/// receiver stopped a stretch (a failure, a panic, an answer), so that the
+/// code that goes on is compiled once per signal rather than once per kind
+/// of walk (static, run-time). Out of the loop of a send, which walks its
+/// cursor directly.
+pub(crate) trait Resume<'r, H: 'static, D: ?Sized + 'static> {
+    /// The next receiver, as [`Iterator::next`].
+    fn next_callee(&mut self) -> Option<Callee<'r, H, D>>;
+
+    /// [`Walk::reached`].
+    fn reached_so_far(&self) -> usize;
+
+    /// [`Walk::current`].
+    fn running(&self) -> Option<Callee<'r, H, D>>;
+}
+
+impl<'r, H: 'static, D: ?Sized + 'static, W: Walk<'r, H, D>> Resume<'r, H, D> for W {
+    #[inline(always)]
+    fn next_callee(&mut self) -> Option<Callee<'r, H, D>> {
+        self.next()
+    }
+
+    fn reached_so_far(&self) -> usize {
+        self.reached()
+    }
+
+    fn running(&self) -> Option<Callee<'r, H, D>> {
+        self.current()
+    }
 }
 
 /// Walks the static receivers alone, in call order: the indices of the
