@@ -10,6 +10,15 @@
 //! - [`introspect`]: the receivers described, for `S::receivers()`;
 //! - [`snapshot`]: what one dispatch calls, and the cursors that walk it.
 //!
+//! The code that walks the run-time list (its downcast, the descent from
+//! leaf to leaf, its introspection) is generic over the handler types alone
+//! and reached through pointers that the first connect stores
+//! ([`snapshot::Merged`]): a signal that never connects a receiver at run
+//! time compiles none of it, only the walk within one leaf. From that first
+//! connect on, a list is always published, the static receivers' alone once
+//! every run-time one is gone, so that a dispatch that saw a receiver
+//! connected always finds one.
+//!
 //! The read side (every send) takes no lock and allocates nothing. While no
 //! run-time receiver is connected, which a count says, a send walks the
 //! static records in call order, as a hand-written linkme slice would. Otherwise it loads
