@@ -108,20 +108,47 @@ impl Runtime {
 
     /// The const `__SIGNALS_RECORD` of the generated block, of type
     /// `__private::#ty`, placed in signals-core's slice `__private::#slice`
-    /// (linkme) or submitted (inventory). Its own item, so that linkme's
-    /// macros pass on its name, not the record.
+    /// (linkme) or submitted (inventory). Its own item, so that the macros
+    /// pass on its name, not the record. Placed as `#[receiver]` places its
+    /// records (see `receiver::Expansion::registration`).
     fn place_record(&self, slice: &str, ty: &str) -> TokenStream {
         let private = &self.private;
         let slice = Ident::new(slice, proc_macro2::Span::call_site());
         let ty = Ident::new(ty, proc_macro2::Span::call_site());
         backend(
-            quote! {
-                #[#private::linkme::distributed_slice(#private::#slice)]
-                #[linkme(crate = #private::linkme)]
-                static __SIGNALS_PLACED: #private::#ty = __SIGNALS_RECORD;
-            },
+            self.in_slice(
+                &quote!(#private::#slice),
+                &quote!(__SIGNALS_PLACED),
+                &quote!(#private::#ty),
+                &quote!(__SIGNALS_RECORD),
+            ),
             quote!(#private::inventory::submit! { __SIGNALS_RECORD }),
         )
+    }
+
+    /// The static `name: ty = value` in the linkme slice `slice`, through the
+    /// macro linkme's `#[distributed_slice]` declares beside the slice under the
+    /// slice's name, which gives the static the slice's link section: what
+    /// linkme's element attribute expands to, without its type check (a function
+    /// and two closures per element, the largest part of a receiver's compile
+    /// time). The `let` checks the same: that the slice holds `ty`.
+    fn in_slice(
+        &self,
+        slice: &TokenStream,
+        name: &TokenStream,
+        ty: &TokenStream,
+        value: &TokenStream,
+    ) -> TokenStream {
+        let private = &self.private;
+        quote! {
+            #slice! {
+                #![linkme_macro = #slice]
+                static #name: #ty = {
+                    let _: &#private::linkme::DistributedSlice<[#ty]> = &#slice;
+                    #value
+                };
+            }
+        }
     }
 
     /// A rustdoc link to `item` of the runtime crate, shown as `text`. The

@@ -8,7 +8,7 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::Path;
 
-use super::{backend, registered_name, Runtime};
+use super::{registered_name, Runtime, INVENTORY};
 use crate::ast::{Output, Receiver};
 use crate::text::unraw;
 use crate::tokens::{elide, respan};
@@ -356,43 +356,29 @@ impl<'a> Expansion<'a> {
     }
 
     /// The record, placed in the signal's slice (linkme) or submitted
-    /// (inventory).
-    ///
-    /// Under linkme, the static goes straight to the macro that
-    /// `#[distributed_slice]` declared beside the slice (reached, like the
-    /// slice, through the signal's path), which puts it in the slice's link
-    /// section. That is what linkme's element attribute expands to, minus
-    /// its type check (a function and two closures per receiver, the largest
-    /// part of a receiver's compile time), which the `let` below replaces:
-    /// the slice named by the path holds this static's type. Its name
-    /// contains the function's, so that the shim's call of the function
-    /// cannot find it instead.
+    /// (inventory). Under linkme, through the macro the slice's declaration
+    /// defines, reached like the slice through the signal's path (see
+    /// `Runtime::in_slice`). The static's name contains the function's, so
+    /// that the shim's call of the function cannot find it instead.
     fn registration(&self) -> TokenStream {
         let Runtime { krate, private } = &self.runtime;
         let signal = self.signal;
-        let static_ident = self.named("__SIGNALS_RECEIVER_");
-        let record = self.record(&quote!(#private::Record::<#signal>));
+        if !INVENTORY {
+            let static_ident = self.named("__SIGNALS_RECEIVER_");
+            let ty = quote!(#private::Record<#signal>);
+            let record = self.record(&quote!(#private::Record::<#signal>));
+            return (self.runtime).in_slice(&quote!(#signal), &quote!(#static_ident), &ty, &record);
+        }
         // Spelled out under inventory, where a path that is not a type is
         // reported once, by the shim, only if no generic argument names it.
         let handler =
             quote!(for<'__signals_b> fn(&'__signals_b #signal) -> #private::Step<'__signals_b>);
-        let record_inventory = self.record(&quote!(#private::StaticReceiver::<#handler>));
-        backend(
-            quote! {
-                #signal! {
-                    #![linkme_macro = #signal]
-                    static #static_ident: #private::Record<#signal> = {
-                        let _: &#private::linkme::DistributedSlice<[#private::Record<#signal>]> = &#signal;
-                        #record
-                    };
-                }
-            },
-            quote! {
-                #private::inventory::submit! {
-                    <#signal as #krate::Signal>::__ENTRY.new(#record_inventory)
-                }
-            },
-        )
+        let record = self.record(&quote!(#private::StaticReceiver::<#handler>));
+        quote! {
+            #private::inventory::submit! {
+                <#signal as #krate::Signal>::__ENTRY.new(#record)
+            }
+        }
     }
 }
 
