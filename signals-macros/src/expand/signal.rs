@@ -407,7 +407,9 @@ impl<'a> Expansion<'a> {
     /// The inherent API: sends, introspection, run-time connections. The
     /// methods spanned at the struct's name are `pub` like the rest of a
     /// signal's API, whatever the struct's visibility, which
-    /// `unreachable_pub` would flag.
+    /// `unreachable_pub` would flag. Every method that is not generic is
+    /// `#[inline]`, so that a library that declares a signal compiles only
+    /// those its users call.
     fn inherent_impl(&self) -> TokenStream {
         let ident = self.ident;
         let Runtime { krate, private } = &self.runtime;
@@ -437,6 +439,7 @@ impl<'a> Expansion<'a> {
                 }
 
                 #[doc = #receivers]
+                #[inline]
                 pub fn receivers() -> #private::Vec<#krate::ReceiverInfo> {
                     <Self as #krate::Signal>::receivers()
                 }
@@ -455,19 +458,35 @@ impl<'a> Expansion<'a> {
     fn sync_send_methods(&self) -> TokenStream {
         let Expansion { output, report, .. } = self;
         let krate = &self.runtime.krate;
-        let send = self.runtime.forwarded_doc("SyncSignal::send");
-        let send_robust = self.runtime.forwarded_doc("SyncSignal::send_robust");
-        quote! {
-            #[doc = #send]
-            #[inline]
-            pub fn send(&self) -> ::core::result::Result<#output, #krate::SendError> {
-                <Self as #krate::SyncSignal>::send(self)
-            }
+        let sent = quote!(::core::result::Result<#output, #krate::SendError>);
+        let send = self.forwarded("SyncSignal", "send", false, &sent);
+        let send_robust = self.forwarded("SyncSignal", "send_robust", false, report);
+        quote!(#send #send_robust)
+    }
 
-            #[doc = #send_robust]
+    /// `pub fn method(&self) -> ret` (`async` if `is_async`), which calls
+    /// the method of the same name of the trait `flavour` and is documented
+    /// by a link to it.
+    fn forwarded(
+        &self,
+        flavour: &str,
+        method: &str,
+        is_async: bool,
+        ret: &TokenStream,
+    ) -> TokenStream {
+        let krate = &self.runtime.krate;
+        let doc = self.runtime.forwarded_doc(&format!("{flavour}::{method}"));
+        let flavour = Ident::new(flavour, Span::call_site());
+        let method = Ident::new(method, Span::call_site());
+        let (asyncness, awaited) = match is_async {
+            true => (quote!(async), quote!(.await)),
+            false => (TokenStream::new(), TokenStream::new()),
+        };
+        quote! {
+            #[doc = #doc]
             #[inline]
-            pub fn send_robust(&self) -> #report {
-                <Self as #krate::SyncSignal>::send_robust(self)
+            pub #asyncness fn #method(&self) -> #ret {
+                <Self as #krate::#flavour>::#method(self) #awaited
             }
         }
     }
@@ -475,49 +494,21 @@ impl<'a> Expansion<'a> {
     fn async_send_methods(&self) -> TokenStream {
         let Expansion { output, report, .. } = self;
         let krate = &self.runtime.krate;
-        let [send_async, send_robust_async, send_robust_concurrent, send_blocking, send_robust_blocking] =
-            [
-                "send_async",
-                "send_robust_async",
-                "send_robust_concurrent",
-                "send_blocking",
-                "send_robust_blocking",
-            ]
-            .map(|method| {
-                self.runtime
-                    .forwarded_doc(&format!("AsyncSignal::{method}"))
-            });
+        let sent = quote!(::core::result::Result<#output, #krate::SendError>);
+        let forwarded = [
+            ("send_async", true, &sent),
+            ("send_robust_async", true, report),
+            ("send_robust_concurrent", true, report),
+            ("send_blocking", false, &sent),
+            ("send_robust_blocking", false, report),
+        ]
+        .map(|(method, is_async, ret)| self.forwarded("AsyncSignal", method, is_async, ret));
         quote! {
-            #[doc = #send_async]
-            #[inline]
-            pub async fn send_async(&self) -> ::core::result::Result<#output, #krate::SendError> {
-                <Self as #krate::AsyncSignal>::send_async(self).await
-            }
-
-            #[doc = #send_robust_async]
-            #[inline]
-            pub async fn send_robust_async(&self) -> #report {
-                <Self as #krate::AsyncSignal>::send_robust_async(self).await
-            }
-
-            #[doc = #send_robust_concurrent]
-            #[inline]
-            pub async fn send_robust_concurrent(&self) -> #report {
-                <Self as #krate::AsyncSignal>::send_robust_concurrent(self).await
-            }
-
-            #[doc = #send_blocking]
-            pub fn send_blocking(&self) -> ::core::result::Result<#output, #krate::SendError> {
-                <Self as #krate::AsyncSignal>::send_blocking(self)
-            }
-
-            #[doc = #send_robust_blocking]
-            pub fn send_robust_blocking(&self) -> #report {
-                <Self as #krate::AsyncSignal>::send_robust_blocking(self)
-            }
+            #(#forwarded)*
 
             /// Not available: this is an async signal. Use `send_async`.
             #[doc(hidden)]
+            #[inline]
             pub fn send<'__signals_s>(&'__signals_s self) -> ::core::result::Result<#output, #krate::SendError>
             where
                 &'__signals_s Self: #krate::SyncSend,
@@ -527,6 +518,7 @@ impl<'a> Expansion<'a> {
 
             /// Not available: this is an async signal. Use `send_robust_async`.
             #[doc(hidden)]
+            #[inline]
             pub fn send_robust<'__signals_s>(&'__signals_s self) -> #report
             where
                 &'__signals_s Self: #krate::SyncSend,
@@ -746,11 +738,13 @@ impl<'a> Expansion<'a> {
                 #record_all_threads
 
                 #[doc = #mute]
+                #[inline]
                 pub fn mute() -> #krate::testing::Muted {
                     #krate::testing::mute::<Self>()
                 }
 
                 #[doc = #mute_all_threads]
+                #[inline]
                 pub fn mute_all_threads() -> #krate::testing::Muted {
                     #krate::testing::mute_all_threads::<Self>()
                 }
