@@ -1,7 +1,7 @@
 //! Introspection: every receiver of a signal, described in call order.
 
 use super::list::{List, ListCursor, Planned};
-use super::statics::Statics;
+use super::statics::{metas, Statics};
 use crate::handler::Liveness;
 use crate::receiver::{Meta, ReceiverInfo, ReceiverKind};
 
@@ -9,8 +9,7 @@ use crate::receiver::{Meta, ReceiverInfo, ReceiverKind};
 /// connected at run time: described by code compiled once, not once per
 /// signal.
 pub(super) fn of_static_receivers<H: 'static>(statics: Statics<H>) -> Vec<ReceiverInfo> {
-    let records = statics.records();
-    of_statics(statics.order(), &|at| &records[at].meta)
+    of_statics(statics.order(), &metas(statics.records()))
 }
 
 /// Every receiver's description, in the call order of the run-time list.

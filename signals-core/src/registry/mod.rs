@@ -56,10 +56,10 @@ pub(crate) use list::dropped;
 pub(crate) use list::Key;
 use list::{DynEntry, DynMeta, Erased, List, Planned};
 use snapshot::Merged;
-pub(crate) use snapshot::{Callee, Merging, Named, OwnedSnapshot, Resume, Walk};
+pub(crate) use snapshot::{Callee, Merging, Named, OwnedSnapshot, Resume, StaticCursor, Walk};
 pub use statics::Gathered;
-use statics::Order;
 pub(crate) use statics::Statics;
+use statics::{CallOrder, Order};
 
 /// What one connect call asks for. Built by the generated `connect` methods.
 #[doc(hidden)]
@@ -165,17 +165,18 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
         Statics::new((self.records)(), &self.order)
     }
 
-    /// The static receivers, when no run-time receiver is connected: all a
+    /// The call order of the static receivers `records` (the signal's,
+    /// `Signal::__records`), while no run-time receiver is connected: all a
     /// dispatch that starts now calls, with no snapshot to take. `records`
-    /// are the signal's (`Signal::__records`), called directly rather than
-    /// through the registry's pointer, so that a send inlines them.
-    #[inline]
-    pub(crate) fn statics_only(
+    /// are called directly rather than through the registry's pointer, so
+    /// that a send inlines them.
+    #[inline(always)]
+    pub(crate) fn static_order(
         &'static self,
         records: &'static [StaticReceiver<H>],
-    ) -> Option<Statics<H>> {
+    ) -> Option<CallOrder> {
         if self.dynamic_len.load(Ordering::Acquire) == 0 {
-            Some(Statics::new(records, &self.order))
+            Some(self.order.of(records))
         } else {
             None
         }

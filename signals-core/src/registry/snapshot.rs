@@ -42,7 +42,7 @@ impl<H: Copy + 'static, D: ?Sized + 'static> OwnedSnapshot<'_, H, D> {
     pub(crate) fn cursor(&self) -> Cursor<'_, H, D> {
         match self.dynamic.as_deref() {
             Some(list) => Cursor::Plan(Merged::stored(self.merged).cursor(list)),
-            None => Cursor::Static(StaticCursor::new(self.statics)),
+            None => Cursor::Static(self.statics.cursor()),
         }
     }
 }
@@ -239,12 +239,13 @@ pub(crate) struct StaticCursor<'r, H: 'static, D: ?Sized + 'static> {
 }
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> StaticCursor<'r, H, D> {
+    /// Walks `records` in the call order `order`.
     #[inline]
-    pub(crate) fn new(statics: Statics<H>) -> Self {
+    pub(crate) fn new(records: &'static [StaticReceiver<H>], order: &'static [u32]) -> Self {
         StaticCursor {
-            records: statics.records(),
-            all: statics.order(),
-            order: statics.order().iter(),
+            records,
+            all: order,
+            order: order.iter(),
             dynamic: PhantomData,
         }
     }
@@ -365,6 +366,6 @@ impl<H: Copy + 'static> Statics<H> {
     /// Walks the static receivers in call order.
     #[inline]
     pub(crate) fn cursor<D: ?Sized>(self) -> StaticCursor<'static, H, D> {
-        StaticCursor::new(self)
+        StaticCursor::new(self.records(), self.order())
     }
 }

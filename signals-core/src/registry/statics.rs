@@ -12,44 +12,103 @@ use crate::receiver::{Meta, StaticReceiver};
 
 /// The call order of one signal's static receivers: indices into its
 /// records, sorted on first use. The same type for every signal.
-pub(crate) struct Order(OnceLock<Box<[u32]>>);
+pub(crate) struct Order(OnceLock<Sorted>);
+
+/// What [`Order`] keeps: the indices, and whether they are `0, 1, 2, ...`.
+struct Sorted {
+    indices: Box<[u32]>,
+    in_place: bool,
+}
+
+/// The indices of a signal's records in call order, and whether that is
+/// the order the backend holds them in.
+#[derive(Clone, Copy)]
+pub(crate) struct CallOrder {
+    indices: &'static [u32],
+    in_place: bool,
+}
+
+impl CallOrder {
+    /// The indices of the records, in call order.
+    #[inline]
+    pub(crate) fn indices(self) -> &'static [u32] {
+        self.indices
+    }
+
+    /// True when the records are already in call order (the indices are
+    /// `0, 1, 2, ...`), as when a signal's receivers are linked in the
+    /// order of their names, or it has one: a send then walks the records
+    /// as they are, exactly as a hand-written linkme slice is walked, with
+    /// no index to load and check per receiver.
+    #[inline]
+    pub(crate) fn in_place(self) -> bool {
+        self.in_place
+    }
+}
 
 impl Order {
     pub(crate) const fn new() -> Self {
         Order(OnceLock::new())
     }
 
-    /// The order of the `len` records whose [`Meta`] `meta` gives.
+    /// The order of `records`.
+    #[inline(always)]
+    pub(crate) fn of<H>(&'static self, records: &'static [StaticReceiver<H>]) -> CallOrder {
+        self.get(records.len(), &metas(records))
+    }
+
+    /// The order of the `len` records whose [`Meta`] `meta` gives. A
+    /// signal with one receiver or none (many signals) needs no sorting,
+    /// and a send no lazy cell to look up.
     #[inline]
-    pub(crate) fn get(
-        &'static self,
-        len: usize,
-        meta: &dyn Fn(usize) -> &'static Meta,
-    ) -> &'static [u32] {
-        match self.0.get() {
-            Some(order) => order,
+    fn get(&'static self, len: usize, meta: &dyn Fn(usize) -> &'static Meta) -> CallOrder {
+        if len < 2 {
+            let indices: &'static [u32] = if len == 0 { &[] } else { &[0] };
+            return CallOrder {
+                indices,
+                in_place: true,
+            };
+        }
+        let sorted = match self.0.get() {
+            Some(sorted) => sorted,
             None => self.init(len, meta),
+        };
+        CallOrder {
+            indices: &sorted.indices,
+            in_place: sorted.in_place,
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn init(&'static self, len: usize, meta: &dyn Fn(usize) -> &'static Meta) -> &'static [u32] {
+    fn init(&'static self, len: usize, meta: &dyn Fn(usize) -> &'static Meta) -> &'static Sorted {
         self.0.get_or_init(|| sorted(len, meta))
     }
+}
+
+/// Each record's [`Meta`], for the code that is the same for every
+/// signal. Every such use goes through this one closure, so that a signal
+/// compiles one, not one per use.
+#[inline(always)]
+pub(crate) fn metas<H>(records: &'static [StaticReceiver<H>]) -> impl Fn(usize) -> &'static Meta {
+    move |at| &records[at].meta
 }
 
 /// The indices of `len` records in call order. The link order differs
 /// between builds, platforms and backends; this key does not. Location
 /// breaks ties between equal names.
-fn sorted(len: usize, meta: &dyn Fn(usize) -> &'static Meta) -> Box<[u32]> {
+fn sorted(len: usize, meta: &dyn Fn(usize) -> &'static Meta) -> Sorted {
     let len = u32::try_from(len).expect("a signal has fewer than 2^32 static receivers");
     let mut order: Vec<u32> = (0..len).collect();
     order.sort_by_key(|&at| {
         let m = meta(at as usize);
         (m.order, m.name, m.location)
     });
-    order.into_boxed_slice()
+    let in_place = order.iter().zip(0..).all(|(&at, i)| at == i);
+    Sorted {
+        indices: order.into_boxed_slice(),
+        in_place,
+    }
 }
 
 /// The static receivers of one signal, in call order: the backend's
@@ -72,16 +131,12 @@ impl<H: 'static> Statics<H> {
     pub(crate) fn new(records: &'static [StaticReceiver<H>], order: &'static Order) -> Self {
         Statics {
             records,
-            order: order.get(records.len(), &|at| &records[at].meta),
+            order: order.of(records).indices(),
         }
     }
 
     pub(crate) fn len(self) -> usize {
         self.order.len()
-    }
-
-    pub(crate) fn is_empty(self) -> bool {
-        self.order.is_empty()
     }
 
     /// The records, in the backend's order.
