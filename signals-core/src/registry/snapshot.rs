@@ -1,5 +1,8 @@
-//! What one dispatch calls: a snapshot of the receivers connected when it
-//! starts, and the cursors that walk it in call order.
+//! What one dispatch calls: the static receivers, or the run-time list
+//! loaded when it starts ([`Merging`] for a synchronous dispatch, an
+//! [`OwnedSnapshot`] for an async one); the cursors that walk them in call
+//! order; and the code that walks a run-time list, which the first connect
+//! stores ([`Merged`]).
 
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
