@@ -110,31 +110,27 @@ fn call_static<S: Signal>(
     collect(step, S::NAME, Named::Static(&record.meta), output)
 }
 
-/// `send` when run-time receivers are connected.
+/// `send` when run-time receivers are connected: the loop over the run-time
+/// list, which holds the static receivers too.
 #[inline(never)]
 fn send_merged<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     let merging = S::__registry().merging();
-    let cursor = merging.cursor();
-    send_in(signal, cursor.receivers(), cursor)
-}
-
-/// The loop of `send`.
-#[inline(always)]
-fn send_in<'r, S: Signal>(
-    signal: &S,
-    receivers: usize,
-    cursor: impl Walk<'r, S::__Handler, S::__Dyn>,
-) -> Result<S::Output, SendError> {
-    let span = observe::send_span(S::NAME, receivers, "send");
+    let mut cursor = merging.cursor();
+    let span = observe::send_span(S::NAME, cursor.receivers(), "send");
     #[cfg(feature = "tracing")]
     let _entered = span.enter();
     let _ = &span;
     let mut output = S::Output::empty();
-    for callee in cursor {
+    // `while let` and `if let` rather than `for` and `?`: the same code once
+    // optimized, and fewer generic helpers for an unoptimized build to
+    // compile once per signal.
+    while let Some(callee) = cursor.next() {
         let step = call(callee, signal);
         // The fast path: one test of one register per receiver.
         if !step.is_done() {
-            collect(step, S::NAME, callee.named(), &mut output)?;
+            if let Err(error) = collect(step, S::NAME, callee.named(), &mut output) {
+                return Err(error);
+            }
         }
     }
     Ok(output)
