@@ -113,6 +113,7 @@ fn call_static<S: Signal>(
 /// `send` when run-time receivers are connected: the loop over the run-time
 /// list, which holds the static receivers too.
 #[inline(never)]
+#[allow(clippy::while_let_on_iterator, clippy::question_mark)] // see the loop
 fn send_merged<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     let merging = S::__registry().merging();
     let mut cursor = merging.cursor();
