@@ -1,16 +1,8 @@
 //! Introspection: every receiver of a signal, described in call order.
 
 use super::list::{List, ListCursor, Planned};
-use super::statics::{metas, Statics};
 use crate::handler::Liveness;
 use crate::receiver::{Meta, ReceiverInfo, ReceiverKind};
-
-/// Every receiver's description, in call order, while no receiver is
-/// connected at run time: described by code compiled once, not once per
-/// signal.
-pub(super) fn of_static_receivers<H: 'static>(statics: Statics<H>) -> Vec<ReceiverInfo> {
-    of_statics(statics.order(), &metas(statics.records()))
-}
 
 /// Every receiver's description, in the call order of the run-time list.
 /// Only the walk is generic, and reached through the registry's
@@ -32,8 +24,12 @@ pub(super) fn merged<H: Copy + 'static, D: ?Sized + Liveness + 'static>(
     infos
 }
 
-/// The static receivers described, in call order.
-fn of_statics(order: &[u32], meta: &dyn Fn(usize) -> &'static Meta) -> Vec<ReceiverInfo> {
+/// The static receivers described, in call order (the receivers while none
+/// is connected at run time): compiled once, not once per signal.
+pub(super) fn of_statics(
+    order: &[u32],
+    meta: &dyn Fn(usize) -> &'static Meta,
+) -> Vec<ReceiverInfo> {
     order
         .iter()
         .map(|&at| of_static(meta(at as usize)))

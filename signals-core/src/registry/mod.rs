@@ -43,6 +43,7 @@ mod statics;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -59,7 +60,7 @@ use snapshot::Merged;
 pub(crate) use snapshot::{Callee, Merging, Named, OwnedSnapshot, Resume, StaticCursor, Walk};
 pub use statics::Gathered;
 pub(crate) use statics::Statics;
-use statics::{CallOrder, Order};
+use statics::{metas, CallOrder, Order};
 
 /// What one connect call asks for. Built by the generated `connect` methods.
 #[doc(hidden)]
@@ -145,9 +146,10 @@ impl Uids {
 
 impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'static> Registry<H, D> {
     /// `records` returns the static receivers the backend (linkme or
-    /// inventory) holds: the signal's `Signal::__records`.
-    pub const fn new(records: fn() -> &'static [StaticReceiver<H>]) -> Self {
-        Registry {
+    /// inventory) holds: the signal's `Signal::__records`. In a
+    /// `ManuallyDrop`, as the `static` that holds it (never dropped) is.
+    pub const fn new(records: fn() -> &'static [StaticReceiver<H>]) -> ManuallyDrop<Self> {
+        ManuallyDrop::new(Registry {
             records,
             order: Order::new(),
             dynamic: ArcSwapOption::const_empty(),
@@ -156,7 +158,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
             writer: Mutex::new(Uids::new()),
             next_id: AtomicU64::new(0),
             run_time: PhantomData,
-        }
+        })
     }
 
     /// The static receivers in call order, sorted on first use.
@@ -182,7 +184,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
         }
     }
 
-    /// What a synchronous dispatch calls when [`statics_only`](Self::statics_only)
+    /// What a synchronous dispatch calls when [`static_order`](Self::static_order)
     /// found a receiver connected at run time: the run-time list, loaded
     /// once, and the code that walks it.
     #[inline]
@@ -218,7 +220,10 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
         let dynamic = self.dynamic.load();
         match dynamic.as_deref() {
             Some(list) => (Merged::stored(&self.merged).infos)(list),
-            None => introspect::of_static_receivers(self.statics()),
+            None => {
+                let records = (self.records)();
+                introspect::of_statics(self.order.of(records).indices(), &metas(records))
+            }
         }
     }
 

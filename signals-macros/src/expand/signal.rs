@@ -310,7 +310,7 @@ impl<'a> Expansion<'a> {
 
                 #[inline]
                 fn __registry() -> &'static #private::RegistryOf<Self> {
-                    static REGISTRY: #private::RegistryOf<#ty_static> =
+                    static REGISTRY: #private::RegistryStatic<#ty_static> =
                         #private::Registry::new(<#ty_static as #krate::Signal>::__records);
                     &REGISTRY
                 }
