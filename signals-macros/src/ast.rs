@@ -3,9 +3,9 @@
 //! once: the arguments' and the item's. The view keeps the user's tokens, so
 //! that the generated code can point back at them.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::{quote, ToTokens};
-use syn::parse::{Parse, ParseStream};
+use syn::parse::{ParseStream, Parser};
 use syn::{
     Attribute, Error, Fields, FnArg, GenericParam, Generics, Ident, Item, ItemStruct, LitStr, Path,
     ReturnType, Signature, Type, Visibility,
@@ -70,9 +70,11 @@ pub(crate) enum Output<'a> {
 }
 
 /// A function as `#[receiver]` needs it: the signature parsed, the body
-/// left as tokens. The body is never parsed: a syntax error in it is rustc's
-/// to report, once, when the function is emitted as written, and it is no
-/// reason to say that this is not a function.
+/// left as tokens. The body is never parsed, nor walked: a syntax error in
+/// it is rustc's to report, once, when the function is emitted as written,
+/// and it is no reason to say that this is not a function; and it is most
+/// of a function's tokens, each of which would cross from the compiler to
+/// this macro and back.
 pub(crate) struct ReceiverFn {
     /// The attributes after this `#[receiver]`.
     attrs: Vec<Attribute>,
@@ -81,16 +83,21 @@ pub(crate) struct ReceiverFn {
     tokens: TokenStream,
 }
 
-impl Parse for ReceiverFn {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let tokens = input.fork().parse::<TokenStream>()?;
-        let attrs = input.call(Attribute::parse_outer)?;
-        input.parse::<Visibility>()?;
-        let sig: Signature = input.parse()?;
-        let body: proc_macro2::Group = input.parse()?;
-        if body.delimiter() != proc_macro2::Delimiter::Brace || !input.is_empty() {
-            return Err(input.error("expected a function body"));
+impl ReceiverFn {
+    /// Everything before the body (the last token tree, a braced group):
+    /// outer attributes, visibility, signature, nothing else.
+    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
+        let mut head: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        match head.pop() {
+            Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => {}
+            _ => return Err(Error::new(Span::call_site(), "expected a function body")),
         }
+        let signature = |input: ParseStream| {
+            let attrs = input.call(Attribute::parse_outer)?;
+            input.parse::<Visibility>()?;
+            Ok((attrs, input.parse::<Signature>()?))
+        };
+        let (attrs, sig) = signature.parse2(head.into_iter().collect())?;
         Ok(ReceiverFn { attrs, sig, tokens })
     }
 }
@@ -486,6 +493,40 @@ fn reject_second_registration(attrs: &[Attribute], signal: &Path, errors: &mut E
                 attr,
                 format!("this function is already a receiver of `{}`: a second `#[receiver]` would call it twice per send", path_text(signal)),
             ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(source: &str) -> syn::Result<ReceiverFn> {
+        ReceiverFn::parse(source.parse().unwrap())
+    }
+
+    #[test]
+    fn a_receiver_fn_is_parsed_up_to_its_body_and_kept_as_written() {
+        let source = "#[inline] pub(crate) fn on_ping<'a>(event: &'a Ping) -> Result<(), E> where E: Sized { x + }";
+        let Ok(function) = parsed(source) else {
+            panic!("`{source}` parses: its body is not");
+        };
+        assert_eq!(function.sig.ident, "on_ping");
+        assert_eq!(function.attrs.len(), 1);
+        let written: TokenStream = source.parse().unwrap();
+        assert_eq!(function.to_token_stream().to_string(), written.to_string());
+    }
+
+    #[test]
+    fn what_is_not_a_function_with_a_body_is_refused() {
+        for source in [
+            "struct Ping {}",
+            "fn on_ping(event: &Ping);",
+            "fn on_ping(event: &Ping) {} fn other() {}",
+            "fn on_ping(event: &Ping) -> [u8; 1]",
+            "",
+        ] {
+            assert!(parsed(source).is_err(), "`{source}` is refused");
         }
     }
 }

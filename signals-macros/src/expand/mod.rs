@@ -40,7 +40,7 @@ pub(crate) fn signal(
 pub(crate) fn receiver(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let args = ReceiverArgs::parse(args, &mut errors);
-    let function: ReceiverFn = match syn::parse2(input.clone()) {
+    let function = match ReceiverFn::parse(input.clone()) {
         Ok(function) => function,
         Err(_) => {
             let error = Error::new(

@@ -393,7 +393,7 @@ mod tests {
     fn names(args: &str, source: &str, prefix: &str) -> Vec<String> {
         let mut errors = Errors::default();
         let args = ReceiverArgs::parse(args.parse().unwrap(), &mut errors);
-        let Ok(function) = syn::parse_str::<ReceiverFn>(source) else {
+        let Ok(function) = ReceiverFn::parse(source.parse().unwrap()) else {
             panic!("`{source}` parses");
         };
         let Ok(receiver) = Receiver::from_syn(&function, args, errors) else {
