@@ -235,7 +235,7 @@ pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> 
     match S::__registry().static_order(records) {
         Some(_) if records.is_empty() && !cfg!(feature = "tracing") => Report::new(S::NAME),
         Some(order) => {
-            let cursor = StaticCursor::new(records, order.indices());
+            let cursor = StaticCursor::new(records, order);
             send_robust_in(signal, records.len(), cursor)
         }
         None => send_robust_merged(signal),

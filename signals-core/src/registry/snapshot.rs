@@ -12,7 +12,7 @@ use arc_swap::Guard;
 
 use super::introspect;
 use super::list::{next_leaf, DynEntry, DynMeta, Erased, ListCursor, NextLeaf, Planned};
-use super::statics::Statics;
+use super::statics::{CallOrder, Statics};
 use crate::handler::Liveness;
 use crate::receiver::{Meta, ReceiverInfo, ReceiverName, StaticReceiver};
 
@@ -236,47 +236,63 @@ impl<'r, H: 'static, D: ?Sized + 'static, W: Walk<'r, H, D>> Resume<'r, H, D> fo
 /// order, each into the records.
 pub(crate) struct StaticCursor<'r, H: 'static, D: ?Sized + 'static> {
     records: &'static [StaticReceiver<H>],
-    all: &'static [u32],
-    order: std::slice::Iter<'static, u32>,
+    order: CallOrder,
+    /// How many receivers the walk has yielded.
+    next: usize,
     dynamic: PhantomData<&'r D>,
 }
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> StaticCursor<'r, H, D> {
     /// Walks `records` in the call order `order`.
     #[inline]
-    pub(crate) fn new(records: &'static [StaticReceiver<H>], order: &'static [u32]) -> Self {
+    pub(crate) fn new(records: &'static [StaticReceiver<H>], order: CallOrder) -> Self {
         StaticCursor {
             records,
-            all: order,
-            order: order.iter(),
+            order,
+            next: 0,
             dynamic: PhantomData,
         }
+    }
+
+    /// The receiver at position `i` of the call order: the record itself
+    /// when the records are in call order (a test the optimizer takes out
+    /// of the loop), else through the order's index.
+    #[inline(always)]
+    fn at(&self, i: usize) -> &'static StaticReceiver<H> {
+        let at = if self.order.in_place() {
+            i
+        } else {
+            self.order.indices()[i] as usize
+        };
+        &self.records[at]
     }
 }
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> Walk<'r, H, D> for StaticCursor<'r, H, D> {
     #[inline]
     fn reached(&self) -> usize {
-        self.all.len() - self.order.len()
+        self.next
     }
 
     fn current(&self) -> Option<Callee<'r, H, D>> {
-        let at = self.all[self.reached().checked_sub(1)?];
-        Some(Callee::Static(&self.records[at as usize]))
+        Some(Callee::Static(self.at(self.next.checked_sub(1)?)))
     }
 }
 
 impl<'r, H: Copy + 'static, D: ?Sized + 'static> Iterator for StaticCursor<'r, H, D> {
     type Item = Callee<'r, H, D>;
 
-    // `match` and indexing rather than `Option::map` and `get`, here and in
+    // `if` and indexing rather than `Option::map` and `get`, here and in
     // `PlanCursor`: the same code once optimized, and fewer generic helpers
     // for an unoptimized build to compile once per signal.
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        match self.order.next() {
-            Some(&at) => Some(Callee::Static(&self.records[at as usize])),
-            None => None,
+        if self.next < self.records.len() {
+            let record = self.at(self.next);
+            self.next += 1;
+            Some(Callee::Static(record))
+        } else {
+            None
         }
     }
 }
@@ -369,6 +385,6 @@ impl<H: Copy + 'static> Statics<H> {
     /// Walks the static receivers in call order.
     #[inline]
     pub(crate) fn cursor<D: ?Sized>(self) -> StaticCursor<'static, H, D> {
-        StaticCursor::new(self.records(), self.order())
+        StaticCursor::new(self.records(), self.call_order())
     }
 }

@@ -115,7 +115,7 @@ fn sorted(len: usize, meta: &dyn Fn(usize) -> &'static Meta) -> Sorted {
 /// records and the order in which to call them.
 pub(crate) struct Statics<H: 'static> {
     records: &'static [StaticReceiver<H>],
-    order: &'static [u32],
+    order: CallOrder,
 }
 
 impl<H: 'static> Clone for Statics<H> {
@@ -131,12 +131,12 @@ impl<H: 'static> Statics<H> {
     pub(crate) fn new(records: &'static [StaticReceiver<H>], order: &'static Order) -> Self {
         Statics {
             records,
-            order: order.of(records).indices(),
+            order: order.of(records),
         }
     }
 
     pub(crate) fn len(self) -> usize {
-        self.order.len()
+        self.records.len()
     }
 
     /// The records, in the backend's order.
@@ -148,6 +148,12 @@ impl<H: 'static> Statics<H> {
     /// The indices of the records, in call order.
     #[inline]
     pub(crate) fn order(self) -> &'static [u32] {
+        self.order.indices()
+    }
+
+    /// The call order.
+    #[inline]
+    pub(crate) fn call_order(self) -> CallOrder {
         self.order
     }
 }
