@@ -106,11 +106,29 @@ use crate::registry::DynReceiver;
 use crate::signal::Signal;
 use crate::ConnectOptions;
 
-/// The options' filter, apart from the rest: the generated `connect*`
-/// methods wrap the user's closure in it.
+/// What the generated `connect*_with` methods connect: the options without
+/// their filter, the default name (the type name of the user's receiver
+/// `F`) and `handler` (the user's receiver wrapped in a [`Call`] type)
+/// behind the filter. The `Arc` becomes the signal's `Arc<dyn Call>` where
+/// the signal's type is known, in the generated method.
 #[inline]
-pub fn split_options<P>(options: ConnectOptions<P>) -> (ConnectOptions, P) {
-    options.split()
+pub fn filtered<P, F, C>(
+    options: ConnectOptions<P>,
+    handler: C,
+) -> (ConnectOptions, &'static str, Arc<Filtered<P, C>>) {
+    let (options, filter) = options.split();
+    let name = core::any::type_name::<F>();
+    (options, name, Arc::new(Filtered::new(filter, handler)))
+}
+
+/// `connect_weak_with`'s result: whether `connection` added a receiver
+/// (none is added when one with the same key is connected); the receiver
+/// stays connected until its target is dropped.
+#[inline]
+pub fn added(connection: Connection) -> bool {
+    let added = connection.is_connected();
+    connection.forget();
+    added
 }
 
 /// Connects a run-time receiver: the body of the generated `connect_with`

@@ -562,10 +562,8 @@ impl<'a> Expansion<'a> {
                 __F: #bound,
                 __R: #krate::IntoOutcome<#response>,
             {
-                let name = ::core::any::type_name::<__F>();
-                let (options, filter) = #private::split_options(options);
-                let handler = #private::Filtered::new(filter, #private::Plain::<__F, #output>::new(receiver));
-                #private::connect::<Self>(options, name, #private::Arc::new(handler))
+                let (options, name, handler) = #private::filtered::<__P, __F, _>(options, #private::Plain::<__F, #output>::new(receiver));
+                #private::connect::<Self>(options, name, handler)
             }
         }
     }
@@ -612,13 +610,8 @@ impl<'a> Expansion<'a> {
                 __F: #binder ::core::ops::Fn(&__T, &#ty) -> __R + ::core::marker::Send + ::core::marker::Sync + 'static,
                 __R: #krate::IntoOutcome<#response>,
             {
-                let name = ::core::any::type_name::<__F>();
-                let (options, filter) = #private::split_options(options);
-                let handler = #private::Filtered::new(filter, #private::Weakly::<__T, __F, #output>::new(target, receiver));
-                let connection = #private::connect::<Self>(options, name, #private::Arc::new(handler));
-                let added = connection.is_connected();
-                connection.forget();
-                added
+                let (options, name, handler) = #private::filtered::<__P, __F, _>(options, #private::Weakly::<__T, __F, #output>::new(target, receiver));
+                #private::added(#private::connect::<Self>(options, name, handler))
             }
         }
     }
@@ -687,10 +680,8 @@ impl<'a> Expansion<'a> {
                 __P: #filter,
                 #bounds
             {
-                let name = ::core::any::type_name::<__F>();
-                let (options, filter) = #private::split_options(options);
-                let handler = #private::Filtered::new(filter, #wrapper::new(receiver));
-                #private::connect_async::<Self>(options, name, #private::Arc::new(handler))
+                let (options, name, handler) = #private::filtered::<__P, __F, _>(options, #wrapper::new(receiver));
+                #private::connect_async::<Self>(options, name, handler)
             }
         }
     }
