@@ -1,6 +1,9 @@
 //! Introspection: every receiver of a signal, described in call order.
 
-use super::list::{List, ListCursor, Planned};
+use arc_swap::ArcSwapOption;
+
+use super::list::{Erased, List, ListCursor, Planned};
+use super::statics::Order;
 use crate::handler::Liveness;
 use crate::receiver::{Meta, ReceiverInfo, ReceiverKind};
 
@@ -22,6 +25,27 @@ pub(super) fn merged<H: Copy + 'static, D: ?Sized + Liveness + 'static>(
         });
     }
     infos
+}
+
+/// Every receiver's description, in call order: the run-time list's, with
+/// the code `merged` that the first connect stored, if a list is published;
+/// else the static receivers', the `len` records whose [`Meta`] `meta`
+/// gives, in `order`. Not generic: compiled once, not once per signal.
+pub(super) fn infos(
+    dynamic: &ArcSwapOption<Erased>,
+    merged: Option<fn(&Erased) -> Vec<ReceiverInfo>>,
+    order: &'static Order,
+    len: usize,
+    meta: &dyn Fn(usize) -> &'static Meta,
+) -> Vec<ReceiverInfo> {
+    let dynamic = dynamic.load();
+    match (dynamic.as_deref(), merged) {
+        (Some(list), Some(infos)) => infos(list),
+        (Some(_), None) => {
+            unreachable!("a run-time list is published after the code that walks it")
+        }
+        (None, _) => of_statics(order.get(len, meta).indices(), meta),
+    }
 }
 
 /// The static receivers described, in call order (the receivers while none

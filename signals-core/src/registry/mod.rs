@@ -216,15 +216,24 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
         !(self.records)().is_empty() || self.dynamic_len.load(Ordering::Acquire) != 0
     }
 
+    /// Every receiver, described in call order. Only reaching the records
+    /// and the stored code is generic; the rest is compiled once.
     pub(crate) fn infos(&'static self) -> Vec<ReceiverInfo> {
-        let dynamic = self.dynamic.load();
-        match dynamic.as_deref() {
-            Some(list) => (Merged::stored(&self.merged).infos)(list),
-            None => {
-                let records = (self.records)();
-                introspect::of_statics(self.order.of(records).indices(), &metas(records))
-            }
-        }
+        let records = (self.records)();
+        // `match`, not `Option::map` and a closure: one function less for
+        // each signal to compile.
+        #[allow(clippy::manual_map)]
+        let merged = match self.merged.get() {
+            Some(merged) => Some(merged.infos),
+            None => None,
+        };
+        introspect::infos(
+            &self.dynamic,
+            merged,
+            &self.order,
+            records.len(),
+            &metas(records),
+        )
     }
 
     /// Adds a run-time receiver after every receiver of lower or equal order,
