@@ -229,20 +229,53 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report<S::Response> {
 }
 
 /// `send_robust` after the test hooks: the inline receivers only.
+///
+/// While no receiver is connected at run time, the first stretch (see
+/// [`send_robust_in`]) is written out here as `send`'s loop is: an index
+/// loop over the records, with no cursor behind a `&mut` for the closure
+/// to load and store per receiver (how far it got is a local, read only
+/// when a receiver stops the stretch or panics). Only a stretch that
+/// stopped builds a [`StaticCursor`], to go on from.
 #[inline]
 pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> {
     let records = S::__records();
-    match S::__registry().static_order(records) {
-        Some(_) if records.is_empty() && !cfg!(feature = "tracing") => Report::new(S::NAME),
-        Some(order) => {
-            let cursor = StaticCursor::new(records, order);
-            send_robust_in(signal, records.len(), cursor)
+    let Some(order) = S::__registry().static_order(records) else {
+        return send_robust_merged(signal);
+    };
+    if records.is_empty() && !cfg!(feature = "tracing") {
+        return Report::new(S::NAME);
+    }
+    let span = observe::send_span(S::NAME, records.len(), "send_robust");
+    #[cfg(feature = "tracing")]
+    let _entered = span.enter();
+    let _ = &span;
+    let (in_place, indices) = (order.in_place(), order.indices());
+    // How many receivers the stretch reached: written before each call.
+    let mut reached = 0;
+    let first = catch_unwind(AssertUnwindSafe(|| {
+        let mut i = 0;
+        while i < records.len() {
+            let record = &records[if in_place { i } else { indices[i] as usize }];
+            reached = i + 1;
+            let step = S::__call(record.handler, signal);
+            if !step.is_done() {
+                return Some((Callee::Static(record), step));
+            }
+            i += 1;
         }
-        None => send_robust_merged(signal),
+        None
+    }));
+    match first {
+        Ok(None) => Report::with_called(S::NAME, records.len()),
+        stopped => {
+            let mut cursor = StaticCursor::resumed(records, order, reached);
+            send_robust_rest(signal, &mut cursor, stopped)
+        }
     }
 }
 
-/// `send_robust` when run-time receivers are connected.
+/// `send_robust` when run-time receivers are connected: the loop over the
+/// run-time list, which holds the static receivers too.
 #[inline(never)]
 fn send_robust_merged<S: Signal>(signal: &S) -> Report<S::Response> {
     let merging = S::__registry().merging();

@@ -260,3 +260,61 @@ fn a_signal_without_receivers_reports_nothing_called() {
     assert_eq!(report.len(), 0);
     assert!(Unheard {}.send().is_ok());
 }
+
+/// Static receivers alone (no receiver connected at run time), called in
+/// an order other than their names': failures keep their positions in call
+/// order, and every receiver after a failure or a panic is still called.
+#[signal]
+pub struct StaticOnly<'a> {
+    pub log: &'a Mutex<Vec<&'static str>>,
+}
+
+#[receiver(signal = StaticOnly, order = 3, name = "a ok")]
+fn static_a(signal: &StaticOnly) {
+    signal.log.lock().unwrap().push("a ok");
+}
+
+#[receiver(signal = StaticOnly, order = 1, name = "b errs")]
+fn static_b(signal: &StaticOnly) -> Result<(), Rejected> {
+    signal.log.lock().unwrap().push("b errs");
+    Err(Rejected("b"))
+}
+
+#[receiver(signal = StaticOnly, order = 0, name = "c panics")]
+fn static_c(signal: &StaticOnly) {
+    signal.log.lock().unwrap().push("c panics");
+    panic!("c");
+}
+
+#[receiver(signal = StaticOnly, order = 2, name = "d errs")]
+fn static_d(signal: &StaticOnly) -> Result<(), Rejected> {
+    signal.log.lock().unwrap().push("d errs");
+    Err(Rejected("d"))
+}
+
+#[test]
+fn static_receivers_alone_report_each_failure_at_its_position() {
+    let log = Mutex::new(Vec::new());
+    let report = StaticOnly { log: &log }.send_robust();
+    let order = ["c panics", "b errs", "d errs", "a ok"];
+    assert_eq!(*log.lock().unwrap(), order);
+    assert_eq!(report.len(), 4);
+    let summary: Vec<(&str, bool, usize)> = report
+        .failures()
+        .map(|f| (f.receiver_name(), f.is_panic(), f.position()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("c panics", true, 0),
+            ("b errs", false, 1),
+            ("d errs", false, 2)
+        ]
+    );
+    let failures: Vec<&Failure> = report.failures().collect();
+    assert_eq!(failures[0].panic_message(), Some("c"));
+    assert_eq!(
+        failures[2].as_error().unwrap().downcast_ref::<Rejected>(),
+        Some(&Rejected("d"))
+    );
+}

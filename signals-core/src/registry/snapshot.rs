@@ -246,10 +246,21 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> StaticCursor<'r, H, D> {
     /// Walks `records` in the call order `order`.
     #[inline]
     pub(crate) fn new(records: &'static [StaticReceiver<H>], order: CallOrder) -> Self {
+        Self::resumed(records, order, 0)
+    }
+
+    /// A walk of `records` in the call order `order` that has already
+    /// yielded `reached` of them.
+    #[inline]
+    pub(crate) fn resumed(
+        records: &'static [StaticReceiver<H>],
+        order: CallOrder,
+        reached: usize,
+    ) -> Self {
         StaticCursor {
             records,
             order,
-            next: 0,
+            next: reached,
             dynamic: PhantomData,
         }
     }
