@@ -6,7 +6,7 @@ use crate::handler::Call;
 use crate::observe;
 use crate::outcome::{BoxError, Collect, Erased, Failure, Report, SendError};
 use crate::receiver::{ReceiverName, StaticReceiver};
-use crate::registry::{Callee, Named, Resume, StaticCursor, Walk};
+use crate::registry::{Callee, Named, StaticCursor, Walk};
 use crate::signal::Signal;
 use crate::step::{Resolved, Step};
 
@@ -85,11 +85,9 @@ pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<S::Output, SendError
     // out (two loops, the first over the records as they are), while an
     // unoptimized build compiles the body once per signal, not twice. An
     // index loop rather than iterators: nothing more to compile per signal.
-    let (in_place, indices) = (order.in_place(), order.indices());
     let mut i = 0;
     while i < records.len() {
-        let at = if in_place { i } else { indices[i] as usize };
-        call_static(&records[at], signal, &mut output)?;
+        call_static(&records[order.position(i)], signal, &mut output)?;
         i += 1;
     }
     Ok(output)
@@ -249,13 +247,12 @@ pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> 
     #[cfg(feature = "tracing")]
     let _entered = span.enter();
     let _ = &span;
-    let (in_place, indices) = (order.in_place(), order.indices());
     // How many receivers the stretch reached: written before each call.
     let mut reached = 0;
     let first = catch_unwind(AssertUnwindSafe(|| {
         let mut i = 0;
         while i < records.len() {
-            let record = &records[if in_place { i } else { indices[i] as usize }];
+            let record = &records[order.position(i)];
             reached = i + 1;
             let step = S::__call(record.handler, signal);
             if !step.is_done() {
@@ -333,7 +330,7 @@ fn send_robust_in<'r, S: Signal>(
 #[inline(never)]
 fn send_robust_rest<'r, 'b, S: Signal>(
     signal: &'b S,
-    cursor: &mut dyn Resume<'r, S::__Handler, S::__Dyn>,
+    cursor: &mut dyn Walk<'r, S::__Handler, S::__Dyn>,
     mut stopped: std::thread::Result<Option<Stop<'r, 'b, S>>>,
 ) -> Report<S::Response> {
     let mut report = Report::new(S::NAME);
@@ -346,19 +343,19 @@ fn send_robust_rest<'r, 'b, S: Signal>(
             // Settled under `catch_unwind` (`settle_caught`).
             Ok(Some((callee, step))) => match settle_caught(step) {
                 Ok(Settled::Failed(error)) => {
-                    let position = cursor.reached_so_far() - declined - 1;
+                    let position = cursor.reached() - declined - 1;
                     report.fail(Failure::error(callee.name(), position, error));
                 }
                 Ok(Settled::Answered(answer)) => output.push(callee.name(), answer),
                 Ok(Settled::Skipped) => declined += 1,
                 Err(payload) => {
-                    let position = cursor.reached_so_far() - declined - 1;
+                    let position = cursor.reached() - declined - 1;
                     report.fail(Failure::panic(callee.name(), position, payload));
                 }
             },
-            Err(payload) => match cursor.running() {
+            Err(payload) => match cursor.current() {
                 Some(callee) => {
-                    let position = cursor.reached_so_far() - declined - 1;
+                    let position = cursor.reached() - declined - 1;
                     report.fail(Failure::panic(callee.name(), position, payload));
                 }
                 // Nothing but receivers runs inside the loop; a panic with no
@@ -368,7 +365,7 @@ fn send_robust_rest<'r, 'b, S: Signal>(
         }
         stopped = catch_unwind(AssertUnwindSafe(|| run_until_fault(cursor, signal)));
     }
-    report.set_called(cursor.reached_so_far() - declined);
+    report.set_called(cursor.reached() - declined);
     report.set_responses(output.into_responses());
     report
 }
@@ -383,10 +380,10 @@ type Stop<'r, 'b, S> = (
 /// what it did; `None` when all have run.
 #[inline(always)]
 fn run_until_fault<'r, 'b, S: Signal>(
-    cursor: &mut (impl Resume<'r, S::__Handler, S::__Dyn> + ?Sized),
+    cursor: &mut (impl Walk<'r, S::__Handler, S::__Dyn> + ?Sized),
     signal: &'b S,
 ) -> Option<Stop<'r, 'b, S>> {
-    while let Some(callee) = cursor.next_callee() {
+    for callee in &mut *cursor {
         let step = call(callee, signal);
         if !step.is_done() {
             return Some((callee, step));

@@ -57,7 +57,7 @@ pub(crate) use list::dropped;
 pub(crate) use list::Key;
 use list::{DynEntry, DynMeta, Erased, List, Planned};
 use snapshot::Merged;
-pub(crate) use snapshot::{Callee, Merging, Named, OwnedSnapshot, Resume, StaticCursor, Walk};
+pub(crate) use snapshot::{Callee, Merging, Named, OwnedSnapshot, StaticCursor, Walk};
 pub use statics::Gathered;
 pub(crate) use statics::Statics;
 use statics::{metas, CallOrder, Order};

@@ -201,37 +201,6 @@ pub(crate) trait Walk<'r, H: 'static, D: ?Sized + 'static>:
     fn current(&self) -> Option<Callee<'r, H, D>>;
 }
 
-/// A [`Walk`] behind a trait object: what a robust send goes on with once a
-/// receiver stopped a stretch (a failure, a panic, an answer), so that the
-/// code that goes on is compiled once per signal rather than once per kind
-/// of walk (static, run-time). Out of the loop of a send, which walks its
-/// cursor directly.
-pub(crate) trait Resume<'r, H: 'static, D: ?Sized + 'static> {
-    /// The next receiver, as [`Iterator::next`].
-    fn next_callee(&mut self) -> Option<Callee<'r, H, D>>;
-
-    /// [`Walk::reached`].
-    fn reached_so_far(&self) -> usize;
-
-    /// [`Walk::current`].
-    fn running(&self) -> Option<Callee<'r, H, D>>;
-}
-
-impl<'r, H: 'static, D: ?Sized + 'static, W: Walk<'r, H, D>> Resume<'r, H, D> for W {
-    #[inline(always)]
-    fn next_callee(&mut self) -> Option<Callee<'r, H, D>> {
-        self.next()
-    }
-
-    fn reached_so_far(&self) -> usize {
-        self.reached()
-    }
-
-    fn running(&self) -> Option<Callee<'r, H, D>> {
-        self.current()
-    }
-}
-
 /// Walks the static receivers alone, in call order: the indices of the
 /// order, each into the records.
 pub(crate) struct StaticCursor<'r, H: 'static, D: ?Sized + 'static> {
@@ -270,12 +239,7 @@ impl<'r, H: Copy + 'static, D: ?Sized + 'static> StaticCursor<'r, H, D> {
     /// of the loop), else through the order's index.
     #[inline(always)]
     fn at(&self, i: usize) -> &'static StaticReceiver<H> {
-        let at = if self.order.in_place() {
-            i
-        } else {
-            self.order.indices()[i] as usize
-        };
-        &self.records[at]
+        &self.records[self.order.position(i)]
     }
 }
 

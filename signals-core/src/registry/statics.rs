@@ -35,14 +35,20 @@ impl CallOrder {
         self.indices
     }
 
-    /// True when the records are already in call order (the indices are
-    /// `0, 1, 2, ...`), as when a signal's receivers are linked in the
-    /// order of their names, or it has one: a send then walks the records
-    /// as they are, exactly as a hand-written linkme slice is walked, with
-    /// no index to load and check per receiver.
-    #[inline]
-    pub(crate) fn in_place(self) -> bool {
-        self.in_place
+    /// The index of the record at position `i` of the call order. When the
+    /// records are already in call order (the indices are `0, 1, 2, ...`),
+    /// as when a signal's receivers are linked in the order of their names,
+    /// or it has one, that is `i` itself: a send then walks the records as
+    /// they are, exactly as a hand-written linkme slice is walked, with no
+    /// index to load and check per receiver (the optimizer takes the test
+    /// out of a loop over `i`).
+    #[inline(always)]
+    pub(crate) fn position(self, i: usize) -> usize {
+        if self.in_place {
+            i
+        } else {
+            self.indices[i] as usize
+        }
     }
 }
 
