@@ -70,7 +70,7 @@ pub(crate) fn send<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
 pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     let records = S::__records();
     let Some(order) = S::__registry().static_order(records) else {
-        return send_merged(signal);
+        return S::__registry().sends::<S::__Sends>().send(signal);
     };
     // With `tracing`, even a send nobody listens to gets its span.
     if records.is_empty() && !cfg!(feature = "tracing") {
@@ -108,11 +108,58 @@ fn call_static<S: Signal>(
     collect(step, S::NAME, Named::Static(&record.meta), output)
 }
 
+/// The synchronous sends of a signal with receivers connected at run time,
+/// [`send_merged`] and [`send_robust_merged`], behind function pointers:
+/// what `#[signal]` spells as `Signal::__Sends` (`()` for an async signal,
+/// which has no synchronous send). The first run-time connect stores them
+/// in the registry and `send` calls them from there, so that the walk of
+/// the run-time list (its cursor, its descent from leaf to leaf) is
+/// compiled only for the signals that connect a receiver at run time: it
+/// was half of what every signal compiled. Not public API.
+#[doc(hidden)]
+pub trait Sends<S: Signal>: Copy + Send + Sync + 'static {
+    /// [`send_merged`].
+    fn send(self, signal: &S) -> Result<S::Output, SendError>;
+    /// [`send_robust_merged`].
+    fn send_robust(self, signal: &S) -> Report<S::Response>;
+}
+
+impl<S, A, B> Sends<S> for (A, B)
+where
+    S: Signal,
+    A: Fn(&S) -> Result<S::Output, SendError> + Copy + Send + Sync + 'static,
+    B: Fn(&S) -> Report<S::Response> + Copy + Send + Sync + 'static,
+{
+    #[inline(always)]
+    fn send(self, signal: &S) -> Result<S::Output, SendError> {
+        (self.0)(signal)
+    }
+
+    #[inline(always)]
+    fn send_robust(self, signal: &S) -> Report<S::Response> {
+        (self.1)(signal)
+    }
+}
+
+/// An async signal's: it has no synchronous send, which the trait
+/// `SyncSignal` it does not implement enforces.
+impl<S: Signal> Sends<S> for () {
+    fn send(self, _: &S) -> Result<S::Output, SendError> {
+        unreachable!("an async signal has no synchronous send")
+    }
+
+    fn send_robust(self, _: &S) -> Report<S::Response> {
+        unreachable!("an async signal has no synchronous send")
+    }
+}
+
 /// `send` when run-time receivers are connected: the loop over the run-time
-/// list, which holds the static receivers too.
+/// list, which holds the static receivers too. Reached through
+/// [`Sends`].
+#[doc(hidden)]
 #[inline(never)]
 #[allow(clippy::while_let_on_iterator, clippy::question_mark)] // see the loop
-fn send_merged<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
+pub fn send_merged<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     let merging = S::__registry().merging();
     let mut cursor = merging.cursor();
     let span = observe::send_span(S::NAME, cursor.receivers(), "send");
@@ -238,7 +285,7 @@ pub(crate) fn send_robust<S: Signal>(signal: &S) -> Report<S::Response> {
 pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> {
     let records = S::__records();
     let Some(order) = S::__registry().static_order(records) else {
-        return send_robust_merged(signal);
+        return S::__registry().sends::<S::__Sends>().send_robust(signal);
     };
     if records.is_empty() && !cfg!(feature = "tracing") {
         return Report::new(S::NAME);
@@ -272,9 +319,11 @@ pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> 
 }
 
 /// `send_robust` when run-time receivers are connected: the loop over the
-/// run-time list, which holds the static receivers too.
+/// run-time list, which holds the static receivers too. Reached through
+/// [`Sends`].
+#[doc(hidden)]
 #[inline(never)]
-fn send_robust_merged<S: Signal>(signal: &S) -> Report<S::Response> {
+pub fn send_robust_merged<S: Signal>(signal: &S) -> Report<S::Response> {
     let merging = S::__registry().merging();
     let cursor = merging.cursor();
     let mut report = send_robust_in(signal, cursor.receivers(), cursor);

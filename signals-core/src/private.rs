@@ -67,6 +67,7 @@ impl<H: 'static> StaticReceiver<H> {
     }
 }
 
+pub use crate::dispatch::{send_merged, send_robust_merged, Sends};
 pub use crate::registry::{Gathered, Registry};
 
 /// A static receiver's record in the slice of signal `S`:
@@ -179,15 +180,18 @@ fn connect_as<S: Signal>(
         None => Arc::from(default_name),
     };
     let is_filtered = Call::<S>::is_filtered(&*handler);
-    S::__registry().connect(DynReceiver::new(
-        options.order,
-        name,
-        location,
-        flavour == Flavour::Async,
-        is_filtered,
-        options.key,
-        handler,
-    ))
+    S::__registry().connect(
+        DynReceiver::new(
+            options.order,
+            name,
+            location,
+            flavour == Flavour::Async,
+            is_filtered,
+            options.key,
+            handler,
+        ),
+        S::__sends(),
+    )
 }
 
 /// Starts a recording of the current thread's sends of `S`: the body of the

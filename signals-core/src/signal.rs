@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use crate::dispatch::Sends;
 use crate::handler::Call;
 use crate::outcome::{BoxError, Collect, Report, SendError};
 use crate::receiver::{ReceiverInfo, StaticReceiver};
@@ -68,6 +69,17 @@ pub trait Signal: Sized {
     /// type it cannot name.
     #[doc(hidden)]
     const __ENTRY: Self::__Entry;
+
+    /// The synchronous sends that walk the run-time list, as function
+    /// pointers: `(send, send_robust)`, or `()` for an async signal. The
+    /// first run-time connect stores them ([`__sends`](Self::__sends)), and
+    /// `send` reaches them only through the registry, so that a signal never
+    /// connected at run time compiles none of that code.
+    #[doc(hidden)]
+    type __Sends: Sends<Self>;
+    /// `__Sends`, filled in: compiled by the first run-time connect only.
+    #[doc(hidden)]
+    fn __sends() -> Self::__Sends;
 
     #[doc(hidden)]
     fn __registry() -> &'static Registry<Self::__Handler, Self::__Dyn>;

@@ -56,7 +56,7 @@ use crate::receiver::{Location, ReceiverInfo, StaticReceiver};
 pub(crate) use list::dropped;
 pub(crate) use list::Key;
 use list::{DynEntry, DynMeta, Erased, List, Planned};
-use snapshot::Merged;
+use snapshot::Stored;
 pub(crate) use snapshot::{Callee, Merging, Named, OwnedSnapshot, StaticCursor, Walk};
 pub use statics::Gathered;
 pub(crate) use statics::Statics;
@@ -112,9 +112,13 @@ pub struct Registry<H: 'static, D: ?Sized + 'static> {
     dynamic: ArcSwapOption<Erased>,
     /// How many run-time receivers are connected.
     dynamic_len: AtomicUsize,
-    /// The code that walks `dynamic`, stored by the first connect: compiled
-    /// only for the signals that connect a receiver at run time.
-    merged: OnceLock<Merged<H, D>>,
+    /// The code that walks `dynamic` and the signal's sends over it
+    /// (`Signal::__Sends`), stored by the first connect: compiled only for
+    /// the signals that connect a receiver at run time. Behind a type that
+    /// is the same for every signal, so that the registry's type, which is
+    /// described once per signal in debug info, does not spell the types
+    /// of the run-time list.
+    merged: OnceLock<Stored>,
     /// Serialises writers; holds the keys of the keyed receivers.
     writer: Mutex<Uids>,
     next_id: AtomicU64,
@@ -191,8 +195,17 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     pub(crate) fn merging(&'static self) -> Merging<H, D> {
         Merging {
             list: self.dynamic.load(),
-            merged: Merged::stored(&self.merged),
+            merged: Stored::merged(&self.merged),
         }
+    }
+
+    /// The signal's sends that walk the run-time list (`Signal::__Sends`),
+    /// for a dispatch that [`static_order`](Self::static_order) found a
+    /// receiver connected at run time: stored before any list was
+    /// published.
+    #[inline]
+    pub(crate) fn sends<R: Copy + 'static>(&'static self) -> R {
+        Stored::sends(&self.merged)
     }
 
     /// A snapshot that owns its run-time receivers, for dispatches that may
@@ -209,6 +222,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
             statics: self.statics(),
             dynamic,
             merged: &self.merged,
+            handlers: PhantomData,
         }
     }
 
@@ -224,7 +238,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
         // each signal to compile.
         #[allow(clippy::manual_map)]
         let merged = match self.merged.get() {
-            Some(merged) => Some(merged.infos),
+            Some(stored) => Some(stored.infos),
             None => None,
         };
         introspect::infos(
@@ -237,13 +251,19 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     }
 
     /// Adds a run-time receiver after every receiver of lower or equal order,
-    /// unless it has a key that a connected receiver has.
-    pub fn connect(&'static self, receiver: DynReceiver<D>) -> Connection {
+    /// unless it has a key that a connected receiver has. `sends` are the
+    /// signal's sends over the run-time list (`Signal::__sends`), which the
+    /// first connect stores.
+    pub fn connect<R: Copy + Send + Sync + 'static>(
+        &'static self,
+        receiver: DynReceiver<D>,
+        sends: R,
+    ) -> Connection {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let key = Key::of_run_time(receiver.order, id);
         receiver.handler.bind(Registration::new(self, key));
         // Before any list is published: whoever loads one finds its code.
-        self.merged.get_or_init(Merged::new);
+        self.merged.get_or_init(|| Stored::new::<H, D, R>(sends));
         let uid = receiver.uid;
         let entry = Planned::Dynamic(Arc::new(DynEntry {
             meta: DynMeta {

@@ -4,6 +4,7 @@
 //! order; and the code that walks a run-time list, which the first connect
 //! stores ([`Merged`]).
 
+use std::any::Any;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
@@ -24,7 +25,8 @@ pub(crate) struct OwnedSnapshot<'r, H: 'static, D: ?Sized + 'static> {
     pub(super) statics: Statics<H>,
     pub(super) dynamic: Option<Arc<Erased>>,
     /// The code that walks `dynamic`, stored by the first connect.
-    pub(super) merged: &'r OnceLock<Merged<H, D>>,
+    pub(super) merged: &'r OnceLock<Stored>,
+    pub(super) handlers: PhantomData<fn(H, &D)>,
 }
 
 impl<H: Copy + 'static, D: ?Sized + 'static> OwnedSnapshot<'_, H, D> {
@@ -44,7 +46,7 @@ impl<H: Copy + 'static, D: ?Sized + 'static> OwnedSnapshot<'_, H, D> {
     /// downcasts the run-time list: take one cursor per send.)
     pub(crate) fn cursor(&self) -> Cursor<'_, H, D> {
         match self.dynamic.as_deref() {
-            Some(list) => Cursor::Plan(Merged::stored(self.merged).cursor(list)),
+            Some(list) => Cursor::Plan(Stored::merged(self.merged).cursor(list)),
             None => Cursor::Static(self.statics.cursor()),
         }
     }
@@ -103,33 +105,73 @@ pub(crate) struct Merged<H: 'static, D: ?Sized + 'static> {
     start: for<'r> fn(&'r Erased) -> ListCursor<'r, Planned<H, D>>,
     /// Moves a walk to the next leaf.
     next_leaf: NextLeaf<Planned<H, D>>,
-    /// Describes every receiver of a run-time list.
-    pub(super) infos: fn(&Erased) -> Vec<ReceiverInfo>,
 }
 
-impl<H: Copy + 'static, D: ?Sized + Liveness + 'static> Merged<H, D> {
-    /// The code for signals with handlers `H` and `D`: what connecting the
-    /// first run-time receiver compiles in.
-    pub(super) fn new() -> Self {
-        Merged {
-            start: |list| ListCursor::new(list.get()),
-            next_leaf,
+/// What the first connect stores in the registry: the [`Merged`] code and
+/// the signal's sends over the run-time list (`Signal::__Sends`), behind
+/// `dyn Any`, and what introspection needs, which is not generic. One type
+/// for every signal: the registry's type does not spell the run-time
+/// list's types, which debug info would otherwise describe once per
+/// signal. Downcast only by a dispatch that found a receiver connected at
+/// run time.
+pub(crate) struct Stored {
+    /// Describes every receiver of a run-time list.
+    pub(super) infos: fn(&Erased) -> Vec<ReceiverInfo>,
+    /// A `Merged<H, D>`.
+    merged: Box<dyn Any + Send + Sync>,
+    /// The signal's `Signal::__Sends`.
+    sends: Box<dyn Any + Send + Sync>,
+}
+
+impl Stored {
+    /// The code for signals with handlers `H` and `D` and sends `R`: what
+    /// connecting the first run-time receiver compiles in.
+    pub(super) fn new<H, D, R>(sends: R) -> Self
+    where
+        H: Copy + Send + Sync + 'static,
+        D: ?Sized + Liveness + Send + Sync + 'static,
+        R: Send + Sync + 'static,
+    {
+        Stored {
             infos: |list| introspect::merged(list.get::<H, D>()),
+            merged: Box::new(Merged::<H, D> {
+                start: |list| ListCursor::new(list.get()),
+                next_leaf,
+            }),
+            sends: Box::new(sends),
+        }
+    }
+
+    /// The [`Merged`] code that `connect` stored. Only `connect` publishes
+    /// a run-time list, after storing this: whoever holds a list finds it,
+    /// of the registry's handler types.
+    #[inline]
+    pub(super) fn merged<H: 'static, D: ?Sized + 'static>(cell: &OnceLock<Self>) -> &Merged<H, D> {
+        match cell.get() {
+            Some(stored) => match stored.merged.downcast_ref() {
+                Some(merged) => merged,
+                None => {
+                    unreachable!("the run-time list's code is stored with the registry's types")
+                }
+            },
+            None => unreachable!("a run-time list is published after the code that walks it"),
+        }
+    }
+
+    /// The signal's sends that `connect` stored, as [`merged`](Self::merged).
+    #[inline]
+    pub(super) fn sends<R: Copy + 'static>(cell: &OnceLock<Self>) -> R {
+        match cell.get() {
+            Some(stored) => match stored.sends.downcast_ref() {
+                Some(sends) => *sends,
+                None => unreachable!("the sends are stored with the signal's type"),
+            },
+            None => unreachable!("a run-time list is published after the sends that walk it"),
         }
     }
 }
 
 impl<H: Copy + 'static, D: ?Sized + 'static> Merged<H, D> {
-    /// What `connect` stored. Only `connect` publishes a run-time list,
-    /// after storing this: whoever holds a list finds it.
-    #[inline]
-    pub(super) fn stored(cell: &OnceLock<Self>) -> &Self {
-        match cell.get() {
-            Some(merged) => merged,
-            None => unreachable!("a run-time list is published after the code that walks it"),
-        }
-    }
-
     /// Walks `list` in call order.
     #[inline]
     fn cursor<'r>(&self, list: &'r Erased) -> PlanCursor<'r, H, D> {

@@ -286,6 +286,7 @@ impl<'a> Expansion<'a> {
         let entry_empty = backend(quote!(()), quote!(#entry(::core::option::Option::None)));
         let records = self.records_fn();
         let (durable, durable_impl) = self.durable_items();
+        let sends = self.sends();
         let Expansion {
             output,
             response,
@@ -307,6 +308,7 @@ impl<'a> Expansion<'a> {
                 type __Dyn = #dyn_handler;
                 type __Entry = #entry_type;
                 const __ENTRY: #entry_type = #entry_empty;
+                #sends
 
                 #[inline]
                 fn __registry() -> &'static #private::RegistryOf<Self> {
@@ -355,6 +357,41 @@ impl<'a> Expansion<'a> {
             }
         };
         (in_signal, durable_impl)
+    }
+
+    /// `Signal::__Sends` and `__sends`: the synchronous sends that walk the
+    /// run-time list, as function pointers higher-ranked over the signal's
+    /// lifetimes, which the first run-time connect stores. An async signal
+    /// has none.
+    fn sends(&self) -> TokenStream {
+        let Expansion {
+            ty,
+            lifetimes,
+            output,
+            report,
+            ..
+        } = self;
+        let Runtime { krate, private } = &self.runtime;
+        if self.signal.is_async {
+            return quote! {
+                type __Sends = ();
+                #[inline]
+                fn __sends() {}
+            };
+        }
+        quote! {
+            type __Sends = (
+                for<#(#lifetimes,)* '__signals_b> fn(&'__signals_b #ty) -> ::core::result::Result<#output, #krate::SendError>,
+                for<#(#lifetimes,)* '__signals_b> fn(&'__signals_b #ty) -> #report,
+            );
+            #[inline]
+            fn __sends() -> Self::__Sends {
+                (
+                    |signal| #private::send_merged(signal),
+                    |signal| #private::send_robust_merged(signal),
+                )
+            }
+        }
     }
 
     /// `Signal::__records`: linkme's slice itself; what inventory collects,
