@@ -3,7 +3,7 @@
 use arc_swap::ArcSwapOption;
 
 use super::list::{Erased, List, ListCursor, Planned};
-use super::statics::Order;
+use super::statics::{Metas, Order};
 use crate::handler::Liveness;
 use crate::receiver::{Meta, ReceiverInfo, ReceiverKind};
 
@@ -36,7 +36,7 @@ pub(super) fn infos(
     merged: Option<fn(&Erased) -> Vec<ReceiverInfo>>,
     order: &'static Order,
     len: usize,
-    meta: &dyn Fn(usize) -> &'static Meta,
+    meta: &dyn Metas,
 ) -> Vec<ReceiverInfo> {
     let dynamic = dynamic.load();
     match (dynamic.as_deref(), merged) {
@@ -52,11 +52,11 @@ pub(super) fn infos(
 /// is connected at run time): compiled once, not once per signal.
 pub(super) fn of_statics(
     order: &[u32],
-    meta: &dyn Fn(usize) -> &'static Meta,
+    meta: &dyn Metas,
 ) -> Vec<ReceiverInfo> {
     order
         .iter()
-        .map(|&at| of_static(meta(at as usize)))
+        .map(|&at| of_static(meta.meta(at as usize)))
         .collect()
 }
 

@@ -190,12 +190,12 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
 
     /// What a synchronous dispatch calls when [`static_order`](Self::static_order)
     /// found a receiver connected at run time: the run-time list, loaded
-    /// once, and the code that walks it.
+    /// once.
     #[inline]
     pub(crate) fn merging(&'static self) -> Merging<H, D> {
         Merging {
             list: self.dynamic.load(),
-            merged: Stored::merged(&self.merged),
+            handlers: PhantomData,
         }
     }
 

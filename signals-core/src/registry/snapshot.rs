@@ -66,7 +66,7 @@ fn release<T>(held: T) -> std::thread::Result<()> {
 /// receivers' list rather than none).
 pub(crate) struct Merging<H: 'static, D: ?Sized + 'static> {
     pub(super) list: Guard<Option<Arc<Erased>>>,
-    pub(super) merged: &'static Merged<H, D>,
+    pub(super) handlers: PhantomData<fn(H, &D)>,
 }
 
 impl<H: Copy + 'static, D: ?Sized + 'static> Merging<H, D> {
@@ -77,11 +77,18 @@ impl<H: Copy + 'static, D: ?Sized + 'static> Merging<H, D> {
         release(self.list)
     }
 
-    /// Every receiver, static and run-time, in call order.
+    /// Every receiver, static and run-time, in call order. A synchronous
+    /// dispatch is compiled only for the signals that connect at run time
+    /// (`Signal::__Sends`), so it walks the list directly, not through the
+    /// stored [`Merged`] code.
     #[inline]
     pub(crate) fn cursor(&self) -> PlanCursor<'_, H, D> {
         match &*self.list {
-            Some(list) => self.merged.cursor(list),
+            Some(list) => PlanCursor {
+                list: ListCursor::new(list.get()),
+                next_leaf,
+                len: list.len(),
+            },
             None => unreachable!("from the first connect on, a run-time list is published"),
         }
     }
@@ -159,16 +166,28 @@ impl Stored {
     }
 
     /// The signal's sends that `connect` stored, as [`merged`](Self::merged).
+    /// Only the downcast is generic: it is compiled for every signal, since
+    /// `send` names it.
     #[inline]
     pub(super) fn sends<R: Copy + 'static>(cell: &OnceLock<Self>) -> R {
+        match Self::stored_sends(cell).downcast_ref() {
+            Some(sends) => *sends,
+            None => not_the_signals_type(),
+        }
+    }
+
+    fn stored_sends(cell: &OnceLock<Self>) -> &dyn Any {
         match cell.get() {
-            Some(stored) => match stored.sends.downcast_ref() {
-                Some(sends) => *sends,
-                None => unreachable!("the sends are stored with the signal's type"),
-            },
+            Some(stored) => &*stored.sends,
             None => unreachable!("a run-time list is published after the sends that walk it"),
         }
     }
+}
+
+/// A registry holds the code of its own signal's types only.
+#[cold]
+fn not_the_signals_type() -> ! {
+    unreachable!("a registry stores the code of its own signal's types")
 }
 
 impl<H: Copy + 'static, D: ?Sized + 'static> Merged<H, D> {

@@ -70,7 +70,7 @@ impl Order {
     pub(super) fn get(
         &'static self,
         len: usize,
-        meta: &dyn Fn(usize) -> &'static Meta,
+        meta: &dyn Metas,
     ) -> CallOrder {
         if len < 2 {
             let indices: &'static [u32] = if len == 0 { &[] } else { &[0] };
@@ -91,27 +91,40 @@ impl Order {
 
     #[cold]
     #[inline(never)]
-    fn init(&'static self, len: usize, meta: &dyn Fn(usize) -> &'static Meta) -> &'static Sorted {
+    fn init(&'static self, len: usize, meta: &dyn Metas) -> &'static Sorted {
         self.0.get_or_init(|| sorted(len, meta))
     }
 }
 
-/// Each record's [`Meta`], for the code that is the same for every
-/// signal. Every such use goes through this one closure, so that a signal
-/// compiles one, not one per use.
+/// Each record's [`Meta`], read in place by the code that is the same for
+/// every signal. A trait object of one method rather than a `dyn Fn`, whose
+/// vtable would hold three (`call`, `call_mut`, `call_once`): the vtable and
+/// its methods are what each signal compiles of it.
+pub(crate) trait Metas {
+    /// The [`Meta`] of the record at `at`, in link order.
+    fn meta(&self, at: usize) -> &'static Meta;
+}
+
+impl<H> Metas for &'static [StaticReceiver<H>] {
+    fn meta(&self, at: usize) -> &'static Meta {
+        &self[at].meta
+    }
+}
+
+/// The records as [`Metas`].
 #[inline(always)]
-pub(crate) fn metas<H>(records: &'static [StaticReceiver<H>]) -> impl Fn(usize) -> &'static Meta {
-    move |at| &records[at].meta
+pub(crate) fn metas<H>(records: &'static [StaticReceiver<H>]) -> impl Metas {
+    records
 }
 
 /// The indices of `len` records in call order. The link order differs
 /// between builds, platforms and backends; this key does not. Location
 /// breaks ties between equal names.
-fn sorted(len: usize, meta: &dyn Fn(usize) -> &'static Meta) -> Sorted {
+fn sorted(len: usize, meta: &dyn Metas) -> Sorted {
     let len = u32::try_from(len).expect("a signal has fewer than 2^32 static receivers");
     let mut order: Vec<u32> = (0..len).collect();
     order.sort_by_key(|&at| {
-        let m = meta(at as usize);
+        let m = meta.meta(at as usize);
         (m.order, m.name, m.location)
     });
     let in_place = order.iter().zip(0..).all(|(&at, i)| at == i);
