@@ -5,8 +5,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::handler::Call;
 use crate::observe;
 use crate::outcome::{BoxError, Collect, Erased, Failure, Report, SendError};
-use crate::receiver::{ReceiverName, StaticReceiver};
-use crate::registry::{Callee, Named, StaticCursor, Walk};
+use crate::receiver::{Meta, ReceiverName, StaticReceiver};
+use crate::registry::{CallOrder, Callee, Named, StaticCursor, Walk};
 use crate::signal::Signal;
 use crate::step::{Resolved, Step};
 
@@ -61,11 +61,12 @@ pub(crate) fn send<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
 
 /// `send` after the test hooks: the inline receivers only.
 ///
-/// While no receiver is connected at run time, the loop over the static
-/// receivers is written out here, over the records the backend holds: all
-/// that each signal compiles of a send, besides the test of the run-time
-/// count. Records already in call order are walked as they are; otherwise
-/// through the order's indices.
+/// While no receiver is connected at run time, the static receivers are
+/// called in place, from the records the backend holds, by a loop that is
+/// the same for every signal ([`send_static`]): what each signal compiles
+/// of it is one call of one receiver ([`Records::call`]). Optimized, the
+/// loop is inlined here and the call with it, so that the send is the loop
+/// over function pointers that a hand-written linkme slice would be.
 #[inline]
 pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
     let records = S::__records();
@@ -81,31 +82,59 @@ pub(crate) fn send_unmuted<S: Signal>(signal: &S) -> Result<S::Output, SendError
     let _entered = span.enter();
     let _ = &span;
     let mut output = S::Output::empty();
-    // One loop, with the test of `in_place` inside: the optimizer takes it
-    // out (two loops, the first over the records as they are), while an
-    // unoptimized build compiles the body once per signal, not twice. An
-    // index loop rather than iterators: nothing more to compile per signal.
-    let mut i = 0;
-    while i < records.len() {
-        call_static(&records[order.position(i)], signal, &mut output)?;
-        i += 1;
+    let receivers = Records { records, signal };
+    match send_static(S::NAME, order, records.len(), &receivers, &mut output) {
+        Ok(()) => Ok(output),
+        Err(error) => Err(error),
     }
-    Ok(output)
 }
 
-/// Calls one static receiver of `send`.
-#[inline(always)]
-fn call_static<S: Signal>(
-    record: &'static StaticReceiver<S::__Handler>,
-    signal: &S,
-    output: &mut S::Output,
-) -> Result<(), SendError> {
-    let step = S::__call(record.handler, signal);
-    // The fast path: one test of one register per receiver.
-    if step.is_done() {
-        return Ok(());
+/// The static receivers of one send, called one by one by [`send_static`]:
+/// a trait of one method rather than a `dyn FnMut`, whose vtable would
+/// hold `call_once` too. Its implementation ([`Records`]) is all that
+/// each signal compiles of the loop.
+trait CallStatic<'b> {
+    /// Calls the receiver at `at`, in link order: what it did, and who it is.
+    fn call(&self, at: usize) -> (Step<'b>, &'static Meta);
+}
+
+/// The static receivers of signal `S` and the signal sent to them.
+struct Records<'b, S: Signal> {
+    records: &'static [StaticReceiver<S::__Handler>],
+    signal: &'b S,
+}
+
+impl<'b, S: Signal> CallStatic<'b> for Records<'b, S> {
+    #[inline]
+    fn call(&self, at: usize) -> (Step<'b>, &'static Meta) {
+        let record = &self.records[at];
+        (S::__call(record.handler, self.signal), &record.meta)
     }
-    collect(step, S::NAME, Named::Static(&record.meta), output)
+}
+
+/// The loop of `send` over the static receivers, in call order: the same
+/// for every signal, so that an unoptimized build compiles it once, not
+/// once per signal. One loop, with the test of `in_place` inside
+/// ([`CallOrder::position`]): the optimizer takes it out. An index loop
+/// rather than iterators: less for an unoptimized build to compile.
+#[inline]
+fn send_static<'b>(
+    signal: &'static str,
+    order: CallOrder,
+    len: usize,
+    receivers: &dyn CallStatic<'b>,
+    output: &mut dyn Answers,
+) -> Result<(), SendError> {
+    let mut i = 0;
+    while i < len {
+        let (step, meta) = receivers.call(order.position(i));
+        // The fast path: one test of one register per receiver.
+        if !step.is_done() {
+            collect(step, signal, Named::Static(meta), output)?;
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// The synchronous sends of a signal with receivers connected at run time,

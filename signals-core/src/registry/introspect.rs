@@ -50,10 +50,7 @@ pub(super) fn infos(
 
 /// The static receivers described, in call order (the receivers while none
 /// is connected at run time): compiled once, not once per signal.
-pub(super) fn of_statics(
-    order: &[u32],
-    meta: &dyn Metas,
-) -> Vec<ReceiverInfo> {
+pub(super) fn of_statics(order: &[u32], meta: &dyn Metas) -> Vec<ReceiverInfo> {
     order
         .iter()
         .map(|&at| of_static(meta.meta(at as usize)))

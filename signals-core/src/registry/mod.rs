@@ -58,9 +58,10 @@ pub(crate) use list::Key;
 use list::{DynEntry, DynMeta, Erased, List, Planned};
 use snapshot::Stored;
 pub(crate) use snapshot::{Callee, Merging, Named, OwnedSnapshot, StaticCursor, Walk};
+pub(crate) use statics::CallOrder;
 pub use statics::Gathered;
 pub(crate) use statics::Statics;
-use statics::{metas, CallOrder, Order};
+use statics::{metas, Order};
 
 /// What one connect call asks for. Built by the generated `connect` methods.
 #[doc(hidden)]

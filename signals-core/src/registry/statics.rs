@@ -67,11 +67,7 @@ impl Order {
     /// signal with one receiver or none (many signals) needs no sorting,
     /// and a send no lazy cell to look up.
     #[inline]
-    pub(super) fn get(
-        &'static self,
-        len: usize,
-        meta: &dyn Metas,
-    ) -> CallOrder {
+    pub(super) fn get(&'static self, len: usize, meta: &dyn Metas) -> CallOrder {
         if len < 2 {
             let indices: &'static [u32] = if len == 0 { &[] } else { &[0] };
             return CallOrder {
