@@ -1,8 +1,11 @@
 //! Introspection: every receiver of a signal, described in call order.
 
+use std::sync::OnceLock;
+
 use arc_swap::ArcSwapOption;
 
 use super::list::{Erased, List, ListCursor, Planned};
+use super::snapshot::Stored;
 use super::statics::{Metas, Order};
 use crate::handler::Liveness;
 use crate::receiver::{Meta, ReceiverInfo, ReceiverKind};
@@ -33,14 +36,14 @@ pub(super) fn merged<H: Copy + 'static, D: ?Sized + Liveness + 'static>(
 /// gives, in `order`. Not generic: compiled once, not once per signal.
 pub(super) fn infos(
     dynamic: &ArcSwapOption<Erased>,
-    merged: Option<fn(&Erased) -> Vec<ReceiverInfo>>,
+    merged: &OnceLock<Stored>,
     order: &'static Order,
     len: usize,
     meta: &dyn Metas,
 ) -> Vec<ReceiverInfo> {
     let dynamic = dynamic.load();
-    match (dynamic.as_deref(), merged) {
-        (Some(list), Some(infos)) => infos(list),
+    match (dynamic.as_deref(), merged.get()) {
+        (Some(list), Some(stored)) => (stored.infos)(list),
         (Some(_), None) => {
             unreachable!("a run-time list is published after the code that walks it")
         }

@@ -235,16 +235,9 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     /// and the stored code is generic; the rest is compiled once.
     pub(crate) fn infos(&'static self) -> Vec<ReceiverInfo> {
         let records = (self.records)();
-        // `match`, not `Option::map` and a closure: one function less for
-        // each signal to compile.
-        #[allow(clippy::manual_map)]
-        let merged = match self.merged.get() {
-            Some(stored) => Some(stored.infos),
-            None => None,
-        };
         introspect::infos(
             &self.dynamic,
-            merged,
+            &self.merged,
             &self.order,
             records.len(),
             &metas(records),
