@@ -153,6 +153,24 @@ impl<'a> Expansion<'a> {
         quote_spanned!(self.ident.span()=> #binder #krate::Filter<#ty> + 'static)
     }
 
+    /// The body of the run-time method `method` of a signal without
+    /// lifetimes: one call to the function of that name in
+    /// `__private::lifetime_free`, which does the work once for every
+    /// signal; `None` for a signal with lifetimes, whose methods do it
+    /// themselves (see there).
+    fn lifetime_free(
+        &self,
+        method: &str,
+        params: TokenStream,
+        args: TokenStream,
+    ) -> Option<TokenStream> {
+        let private = &self.runtime.private;
+        let method = Ident::new(method, Span::call_site());
+        self.lifetimes
+            .is_empty()
+            .then(|| quote_spanned!(self.ident.span()=> #private::lifetime_free::#method::<Self, #params>(#args)))
+    }
+
     /// The type parameters and bounds of an async run-time receiver
     /// `__F`. For a signal without lifetimes its future may borrow the
     /// signal, so that `async |event: &Sig| ...` closures are accepted. With
@@ -580,6 +598,15 @@ impl<'a> Expansion<'a> {
         let connect_with = format!(
             " Connects a receiver at run time with\n {options}: an order, a name, a\n key, a filter."
         );
+        let connect_body = self
+            .lifetime_free("connect", quote!(__F, __R), quote!(receiver))
+            .unwrap_or_else(|| quote_spanned!(self.ident.span()=> Self::connect_with(#krate::ConnectOptions::new(), receiver)));
+        let connect_with_body = self
+            .lifetime_free("connect_with", quote!(__P, __F, __R), quote!(options, receiver))
+            .unwrap_or_else(|| quote_spanned! {self.ident.span()=>
+                let (options, name, handler) = #private::filtered::<__P, __F, _>(options, #private::Plain::<__F, #output>::new(receiver));
+                #private::connect::<Self>(options, name, handler)
+            });
         quote_spanned! {self.ident.span()=>
             #[doc = #connect]
             #[track_caller]
@@ -588,7 +615,7 @@ impl<'a> Expansion<'a> {
                 __F: #bound,
                 __R: #krate::IntoOutcome<#response>,
             {
-                Self::connect_with(#krate::ConnectOptions::new(), receiver)
+                #connect_body
             }
 
             #[doc = #connect_with]
@@ -599,8 +626,7 @@ impl<'a> Expansion<'a> {
                 __F: #bound,
                 __R: #krate::IntoOutcome<#response>,
             {
-                let (options, name, handler) = #private::filtered::<__P, __F, _>(options, #private::Plain::<__F, #output>::new(receiver));
-                #private::connect::<Self>(options, name, handler)
+                #connect_with_body
             }
         }
     }
@@ -619,6 +645,17 @@ impl<'a> Expansion<'a> {
             " `connect_weak` with {}.\n Returns false if it added nothing, because a receiver with the\n same key is connected.",
             self.runtime.doc_link("ConnectOptions", "ConnectOptions")
         );
+        let connect_weak_body = self
+            .lifetime_free("connect_weak", quote!(__T, __F, __R), quote!(target, receiver))
+            .unwrap_or_else(|| quote_spanned! {self.ident.span()=>
+                let _added = Self::connect_weak_with(#krate::ConnectOptions::new(), target, receiver);
+            });
+        let connect_weak_with_body = self
+            .lifetime_free("connect_weak_with", quote!(__P, __T, __F, __R), quote!(options, target, receiver))
+            .unwrap_or_else(|| quote_spanned! {self.ident.span()=>
+                let (options, name, handler) = #private::filtered::<__P, __F, _>(options, #private::Weakly::<__T, __F, #output>::new(target, receiver));
+                #private::added(#private::connect::<Self>(options, name, handler))
+            });
         quote_spanned! {self.ident.span()=>
             /// Connects a receiver at run time that holds `target` weakly and
             /// is called with it (Django's and Blinker's weak receivers).
@@ -631,7 +668,7 @@ impl<'a> Expansion<'a> {
                 __F: #binder ::core::ops::Fn(&__T, &#ty) -> __R + ::core::marker::Send + ::core::marker::Sync + 'static,
                 __R: #krate::IntoOutcome<#response>,
             {
-                let _added = Self::connect_weak_with(#krate::ConnectOptions::new(), target, receiver);
+                #connect_weak_body
             }
 
             #[doc = #connect_weak_with]
@@ -647,8 +684,7 @@ impl<'a> Expansion<'a> {
                 __F: #binder ::core::ops::Fn(&__T, &#ty) -> __R + ::core::marker::Send + ::core::marker::Sync + 'static,
                 __R: #krate::IntoOutcome<#response>,
             {
-                let (options, name, handler) = #private::filtered::<__P, __F, _>(options, #private::Weakly::<__T, __F, #output>::new(target, receiver));
-                #private::added(#private::connect::<Self>(options, name, handler))
+                #connect_weak_with_body
             }
         }
     }
@@ -658,6 +694,9 @@ impl<'a> Expansion<'a> {
         let response = &self.response;
         let filter_bound = self.fn_bound(quote!(bool));
         let bound = self.fn_bound(quote!(__R));
+        let body = self
+            .lifetime_free("connect_filtered", quote!(__P, __F, __R), quote!(filter, receiver))
+            .unwrap_or_else(|| quote_spanned!(self.ident.span()=> Self::connect_with(#krate::ConnectOptions::new().filter(filter), receiver)));
         quote_spanned! {self.ident.span()=>
             /// Connects a receiver at run time that runs only for the sends
             /// `filter` accepts (Django's `sender=`, Spring's `condition`).
@@ -670,7 +709,7 @@ impl<'a> Expansion<'a> {
                 __F: #bound,
                 __R: #krate::IntoOutcome<#response>,
             {
-                Self::connect_with(#krate::ConnectOptions::new().filter(filter), receiver)
+                #body
             }
         }
     }
@@ -700,6 +739,15 @@ impl<'a> Expansion<'a> {
             " Connects an async receiver at run time with\n {}: an order, a name, a\n key, a filter.",
             self.runtime.doc_link("ConnectOptions", "ConnectOptions")
         );
+        let connect_async_body = self
+            .lifetime_free("connect_async", quote!(__F), quote!(receiver))
+            .unwrap_or_else(|| quote_spanned!(self.ident.span()=> Self::connect_async_with(#krate::ConnectOptions::new(), receiver)));
+        let connect_async_with_body = self
+            .lifetime_free("connect_async_with", quote!(__P, __F), quote!(options, receiver))
+            .unwrap_or_else(|| quote_spanned! {self.ident.span()=>
+                let (options, name, handler) = #private::filtered::<__P, __F, _>(options, #wrapper::new(receiver));
+                #private::connect_async::<Self>(options, name, handler)
+            });
         quote_spanned! {self.ident.span()=>
             #[doc = #connect_async]
             #[track_caller]
@@ -707,7 +755,7 @@ impl<'a> Expansion<'a> {
             where
                 #bounds
             {
-                Self::connect_async_with(#krate::ConnectOptions::new(), receiver)
+                #connect_async_body
             }
 
             #[doc = #connect_async_with]
@@ -717,8 +765,7 @@ impl<'a> Expansion<'a> {
                 __P: #filter,
                 #bounds
             {
-                let (options, name, handler) = #private::filtered::<__P, __F, _>(options, #wrapper::new(receiver));
-                #private::connect_async::<Self>(options, name, handler)
+                #connect_async_with_body
             }
         }
     }
@@ -733,8 +780,17 @@ impl<'a> Expansion<'a> {
         let (impl_generics, ty_generics, where_clause) =
             self.signal.original.generics.split_for_impl();
         let bound = self.fn_bound(quote!(__T));
-        let recorder = |name: &str, doc: &str| {
-            let name = Ident::new(name, ident.span());
+        let recorder = |method: &str, doc: &str| {
+            let name = Ident::new(method, ident.span());
+            let body = self
+                .lifetime_free(method, quote!(__T, __F), quote!(projection))
+                .unwrap_or_else(|| {
+                    quote_spanned! {self.ident.span()=>
+                        let handler = #private::Project::new(projection);
+                        let values = handler.sink();
+                        #private::#name::<Self, __T>(values, #private::Arc::new(handler))
+                    }
+                });
             quote_spanned! {ident.span()=>
                 #[doc = #doc]
                 pub fn #name<__T, __F>(projection: __F) -> #krate::testing::Recording<__T>
@@ -742,9 +798,7 @@ impl<'a> Expansion<'a> {
                     __T: ::core::marker::Send + 'static,
                     __F: #bound,
                 {
-                    let handler = #private::Project::new(projection);
-                    let values = handler.sink();
-                    #private::#name::<Self, __T>(values, #private::Arc::new(handler))
+                    #body
                 }
             }
         };
