@@ -26,14 +26,14 @@ pub trait IntoOutcome<T = ()> {
 }
 
 impl<T> IntoOutcome<T> for T {
-    #[inline(always)]
+    #[inline]
     fn into_outcome(self) -> Result<T, BoxError> {
         Ok(self)
     }
 }
 
 impl<T, E: Into<BoxError>> IntoOutcome<T> for Result<T, E> {
-    #[inline(always)]
+    #[inline]
     fn into_outcome(self) -> Result<T, BoxError> {
         self.map_err(Into::into)
     }
@@ -180,7 +180,10 @@ pub trait Collect: Sized {
     /// allocation-free "done" unless receivers answer. The code `#[receiver]`
     /// generates reaches it as `<<S as Signal>::Output as Collect>::step`,
     /// a projection rather than a bound on `S`, so that no error names it.
-    #[inline(always)]
+    /// `#[inline]`, not `#[inline(always)]`, as the conversions it calls:
+    /// an unoptimized build then compiles it once per response type, not
+    /// once per receiver, in every receiver's shim.
+    #[inline]
     fn step<'b>(outcome: Result<Self::Response, BoxError>) -> Step<'b> {
         step_of::<Self, _>(outcome)
     }
@@ -235,7 +238,7 @@ impl<T: Send + 'static> Collect for Responses<T> {
 
 /// Turns what a synchronous receiver returned into its step: the
 /// allocation-free "done" unless receivers answer.
-#[inline(always)]
+#[inline]
 pub(crate) fn step_of<'b, O: Collect, R: IntoOutcome<O::Response>>(value: R) -> Step<'b> {
     let outcome = value.into_outcome();
     if O::ANSWERS {

@@ -39,7 +39,7 @@ impl<'b> Step<'b> {
     pub const DONE: Self = Step(None);
 
     /// A synchronous receiver ran; `outcome` is what it returned.
-    #[inline(always)]
+    #[inline]
     pub fn done(outcome: Result<(), BoxError>) -> Self {
         match outcome {
             Ok(()) => Step(None),
