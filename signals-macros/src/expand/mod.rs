@@ -110,13 +110,14 @@ impl Runtime {
     /// `__private::#ty`, placed in signals-core's slice `__private::#slice`
     /// (linkme) or submitted (inventory). Its own item, so that the macros
     /// pass on its name, not the record. Placed as `#[receiver]` places its
-    /// records (see `receiver::Expansion::registration`).
+    /// records (see `receiver::Expansion::registration`), without the check
+    /// that the slice holds `ty`: both are signals-core's.
     fn place_record(&self, slice: &str, ty: &str) -> TokenStream {
         let private = &self.private;
         let slice = Ident::new(slice, proc_macro2::Span::call_site());
         let ty = Ident::new(ty, proc_macro2::Span::call_site());
         backend(
-            self.in_slice(
+            linked(
                 &quote!(#private::#slice),
                 &quote!(__SIGNALS_PLACED),
                 &quote!(#private::#ty),
@@ -126,12 +127,8 @@ impl Runtime {
         )
     }
 
-    /// The static `name: ty = value` in the linkme slice `slice`, through the
-    /// macro linkme's `#[distributed_slice]` declares beside the slice under the
-    /// slice's name, which gives the static the slice's link section: what
-    /// linkme's element attribute expands to, without its type check (a function
-    /// and two closures per element, the largest part of a receiver's compile
-    /// time). The `let` checks the same: that the slice holds `ty`.
+    /// [`linked`], and the `let` that checks what linkme's element attribute
+    /// checks: that the slice holds `ty`.
     fn in_slice(
         &self,
         slice: &TokenStream,
@@ -140,15 +137,13 @@ impl Runtime {
         value: &TokenStream,
     ) -> TokenStream {
         let private = &self.private;
-        quote! {
-            #slice! {
-                #![linkme_macro = #slice]
-                static #name: #ty = {
-                    let _: &#private::linkme::DistributedSlice<[#ty]> = &#slice;
-                    #value
-                };
+        let checked = quote! {
+            {
+                let _: &#private::linkme::DistributedSlice<[#ty]> = &#slice;
+                #value
             }
-        }
+        };
+        linked(slice, name, ty, &checked)
     }
 
     /// A rustdoc link to `item` of the runtime crate, shown as `text`. The
@@ -178,6 +173,26 @@ impl Runtime {
         let private = &self.private;
         quote_spanned! {at.span()=>
             #private::location(::core::file!(), ::core::line!(), ::core::column!())
+        }
+    }
+}
+
+/// The static `name: ty = value` in the linkme slice `slice`, through the
+/// macro linkme's `#[distributed_slice]` declares beside the slice under the
+/// slice's name, which gives the static the slice's link section: what
+/// linkme's element attribute expands to, without its type check (a function
+/// and two closures per element, the largest part of a receiver's compile
+/// time).
+fn linked(
+    slice: &TokenStream,
+    name: &TokenStream,
+    ty: &TokenStream,
+    value: &TokenStream,
+) -> TokenStream {
+    quote! {
+        #slice! {
+            #![linkme_macro = #slice]
+            static #name: #ty = #value;
         }
     }
 }

@@ -17,17 +17,15 @@ pub(super) fn expand(signal: &Signal<'_>, seed: u64, at_module_level: bool) -> T
         .durable
         .and_then(|_| crate::serde_bounds::with_bounds(signal.original));
     let original = bounded.as_ref().unwrap_or(signal.original);
-    let placement = at_module_level.then(|| expansion.module_level_check());
     let entry = expansion.entry_struct();
     let slice = expansion.slice();
-    let catalog = expansion.catalog_record();
+    let catalog = expansion.catalog_record(at_module_level);
     let signal_impl = expansion.signal_impl();
     let flavour = expansion.flavour_impl();
     let inherent = expansion.inherent_impl();
     let testing = expansion.testing_impl();
     quote! {
         #original
-        #placement
         #entry
         #slice
         #catalog
@@ -213,14 +211,13 @@ impl<'a> Expansion<'a> {
     /// name, the module's path and its own, could be another's. Spanned at
     /// the struct's name: a missing `self::Name` is one error there ("cannot
     /// find type `Name` in module `self`"), a module's other `Name` one type
-    /// mismatch there.
+    /// mismatch there. A statement of the catalog record's block, which
+    /// costs the compiler less than a block of its own.
     fn module_level_check(&self) -> TokenStream {
         let ident = self.ident;
         quote_spanned! {ident.span()=>
-            #[allow(elided_lifetimes_in_paths, unused_qualifications)]
-            const _: () = {
-                let _: [::core::marker::PhantomData<#ident>; 1] = [::core::marker::PhantomData::<self::#ident>];
-            };
+            #[allow(unused_qualifications)]
+            let _: [::core::marker::PhantomData<#ident>; 1] = [::core::marker::PhantomData::<self::#ident>];
         }
     }
 
@@ -397,6 +394,19 @@ impl<'a> Expansion<'a> {
                 fn __sends() {}
             };
         }
+        // Without lifetimes, the functions themselves, which cost the
+        // compiler less than two closures; with lifetimes, closures, which
+        // are higher-ranked over them where `send_merged::<Self>` is not.
+        let sends = if lifetimes.is_empty() {
+            quote!((#private::send_merged::<Self>, #private::send_robust_merged::<Self>))
+        } else {
+            quote! {
+                (
+                    |signal| #private::send_merged(signal),
+                    |signal| #private::send_robust_merged(signal),
+                )
+            }
+        };
         quote! {
             type __Sends = (
                 for<#(#lifetimes,)* '__signals_b> fn(&'__signals_b #ty) -> ::core::result::Result<#output, #krate::SendError>,
@@ -404,10 +414,7 @@ impl<'a> Expansion<'a> {
             );
             #[inline]
             fn __sends() -> Self::__Sends {
-                (
-                    |signal| #private::send_merged(signal),
-                    |signal| #private::send_robust_merged(signal),
-                )
+                #sends
             }
         }
     }
@@ -834,8 +841,9 @@ impl<'a> Expansion<'a> {
         }
     }
 
-    /// The signal's entry in `signals_core::catalog()`.
-    fn catalog_record(&self) -> TokenStream {
+    /// The signal's entry in `signals_core::catalog()`, and the check that
+    /// the signal stands at module level if `at_module_level`.
+    fn catalog_record(&self, at_module_level: bool) -> TokenStream {
         let Expansion { ident, name, .. } = self;
         let Runtime { krate, private } = &self.runtime;
         let type_name = unraw(ident);
@@ -861,9 +869,11 @@ impl<'a> Expansion<'a> {
             }
         };
         let placed = self.runtime.place_record("SIGNALS", "SignalRecord");
+        let placement = at_module_level.then(|| self.module_level_check());
         quote! {
             #[allow(elided_lifetimes_in_paths)]
             const _: () = {
+                #placement
                 const __SIGNALS_RECORD: #private::SignalRecord = #record;
                 #placed
             };
