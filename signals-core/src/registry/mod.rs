@@ -127,6 +127,19 @@ pub struct Registry<H: 'static, D: ?Sized + 'static> {
     run_time: PhantomData<fn(&D)>,
 }
 
+// The fields of an empty registry that are the same for every signal, as
+// constants: evaluated once, where calls in `Registry::new` would be
+// evaluated again for each signal's `static`. Only ever copied into a
+// registry, never used in place.
+#[allow(clippy::declare_interior_mutable_const)]
+const ORDER: Order = Order::new();
+#[allow(clippy::declare_interior_mutable_const)]
+const DYNAMIC: ArcSwapOption<Erased> = ArcSwapOption::const_empty();
+#[allow(clippy::declare_interior_mutable_const)]
+const MERGED: OnceLock<Stored> = OnceLock::new();
+#[allow(clippy::declare_interior_mutable_const)]
+const WRITER: Mutex<Uids> = Mutex::new(Uids::new());
+
 /// The keys (`ConnectOptions::key`) of the connected keyed receivers, both
 /// ways: a connect looks a key up, a disconnect the receiver's place.
 pub(crate) struct Uids {
@@ -156,11 +169,11 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     pub const fn new(records: fn() -> &'static [StaticReceiver<H>]) -> ManuallyDrop<Self> {
         ManuallyDrop::new(Registry {
             records,
-            order: Order::new(),
-            dynamic: ArcSwapOption::const_empty(),
+            order: ORDER,
+            dynamic: DYNAMIC,
             dynamic_len: AtomicUsize::new(0),
-            merged: OnceLock::new(),
-            writer: Mutex::new(Uids::new()),
+            merged: MERGED,
+            writer: WRITER,
             next_id: AtomicU64::new(0),
             run_time: PhantomData,
         })
