@@ -214,8 +214,8 @@ pub fn record_all_threads<S: Signal, T>(
     crate::testing::record::<S, T>(values, handler, crate::testing::Threads::All)
 }
 
-/// The bodies of the generated `connect*` (and, with `testing`, `record*`)
-/// methods of a signal without lifetimes, written once here: each method is
+/// The bodies of the generated `connect*` methods of a signal without
+/// lifetimes, written once here: each method is
 /// one call to the function of its name, whose bounds are the method's own
 /// where clause, so that the user's crate checks one call per method instead
 /// of the wrapping and the coercion to the signal's `dyn Call` (about 40% of
@@ -329,29 +329,5 @@ pub mod lifetime_free {
         let (options, name, handler) =
             filtered::<P, F, _>(options, Async::<F, S::Output>::new(receiver));
         super::connect_async::<S>(options, name, handler)
-    }
-
-    /// `S::record`.
-    #[cfg(feature = "testing")]
-    pub fn record<S, T, F>(projection: F) -> crate::testing::Recording<T>
-    where
-        S: Signal<__Dyn = Dyn<S>> + 'static,
-        T: Send + 'static,
-        F: Fn(&S) -> T + Send + Sync + 'static,
-    {
-        let handler = super::Project::new(projection);
-        super::record::<S, T>(handler.sink(), Arc::new(handler))
-    }
-
-    /// `S::record_all_threads`.
-    #[cfg(feature = "testing")]
-    pub fn record_all_threads<S, T, F>(projection: F) -> crate::testing::Recording<T>
-    where
-        S: Signal<__Dyn = Dyn<S>> + 'static,
-        T: Send + 'static,
-        F: Fn(&S) -> T + Send + Sync + 'static,
-    {
-        let handler = super::Project::new(projection);
-        super::record_all_threads::<S, T>(handler.sink(), Arc::new(handler))
     }
 }

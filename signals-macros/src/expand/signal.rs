@@ -787,17 +787,8 @@ impl<'a> Expansion<'a> {
         let (impl_generics, ty_generics, where_clause) =
             self.signal.original.generics.split_for_impl();
         let bound = self.fn_bound(quote!(__T));
-        let recorder = |method: &str, doc: &str| {
-            let name = Ident::new(method, ident.span());
-            let body = self
-                .lifetime_free(method, quote!(__T, __F), quote!(projection))
-                .unwrap_or_else(|| {
-                    quote_spanned! {self.ident.span()=>
-                        let handler = #private::Project::new(projection);
-                        let values = handler.sink();
-                        #private::#name::<Self, __T>(values, #private::Arc::new(handler))
-                    }
-                });
+        let recorder = |name: &str, doc: &str| {
+            let name = Ident::new(name, ident.span());
             quote_spanned! {ident.span()=>
                 #[doc = #doc]
                 pub fn #name<__T, __F>(projection: __F) -> #krate::testing::Recording<__T>
@@ -805,7 +796,9 @@ impl<'a> Expansion<'a> {
                     __T: ::core::marker::Send + 'static,
                     __F: #bound,
                 {
-                    #body
+                    let handler = #private::Project::new(projection);
+                    let values = handler.sink();
+                    #private::#name::<Self, __T>(values, #private::Arc::new(handler))
                 }
             }
         };
