@@ -106,13 +106,12 @@ impl Runtime {
         (uses, aliased)
     }
 
-    /// The const `__SIGNALS_RECORD` of the generated block, of type
-    /// `__private::#ty`, placed in signals-core's slice `__private::#slice`
-    /// (linkme) or submitted (inventory). Its own item, so that the macros
-    /// pass on its name, not the record. Placed as `#[receiver]` places its
-    /// records (see `receiver::Expansion::registration`), without the check
-    /// that the slice holds `ty`: both are signals-core's.
-    fn place_record(&self, slice: &str, ty: &str) -> TokenStream {
+    /// `record`, of type `__private::#ty`, placed in signals-core's slice
+    /// `__private::#slice` (linkme) or submitted (inventory). Placed as
+    /// `#[receiver]` places its records (see
+    /// `receiver::Expansion::registration`), without the check that the
+    /// slice holds `ty`: both are signals-core's.
+    fn place_record(&self, slice: &str, ty: &str, record: &TokenStream) -> TokenStream {
         let private = &self.private;
         let slice = Ident::new(slice, proc_macro2::Span::call_site());
         let ty = Ident::new(ty, proc_macro2::Span::call_site());
@@ -121,9 +120,9 @@ impl Runtime {
                 &quote!(#private::#slice),
                 &quote!(__SIGNALS_PLACED),
                 &quote!(#private::#ty),
-                &quote!(__SIGNALS_RECORD),
+                record,
             ),
-            quote!(#private::inventory::submit! { __SIGNALS_RECORD }),
+            quote!(#private::inventory::submit! { #record }),
         )
     }
 

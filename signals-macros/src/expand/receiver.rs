@@ -293,9 +293,11 @@ impl<'a> Expansion<'a> {
                 run: #run,
             }
         };
-        let placed = self
-            .runtime
-            .place_record("DURABLE_RECEIVERS", "DurableReceiver");
+        let placed = self.runtime.place_record(
+            "DURABLE_RECEIVERS",
+            "DurableReceiver",
+            &quote!(__SIGNALS_RECORD),
+        );
         quote! {
             // `unsafe_code`: linkme places the record with `#[link_section]`.
             #[allow(elided_lifetimes_in_paths, non_upper_case_globals, unsafe_code)]

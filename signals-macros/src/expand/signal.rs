@@ -861,13 +861,15 @@ impl<'a> Expansion<'a> {
                 receivers: <#ident as #krate::Signal>::receivers,
             }
         };
-        let placed = self.runtime.place_record("SIGNALS", "SignalRecord");
+        // The record itself, not a `const` of it: one item less to check.
+        let placed = self
+            .runtime
+            .place_record("SIGNALS", "SignalRecord", &record);
         let placement = at_module_level.then(|| self.module_level_check());
         quote! {
             #[allow(elided_lifetimes_in_paths)]
             const _: () = {
                 #placement
-                const __SIGNALS_RECORD: #private::SignalRecord = #record;
                 #placed
             };
         }
