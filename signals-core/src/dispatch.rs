@@ -194,7 +194,7 @@ impl<S: Signal> Sends<S> for () {
 #[inline(never)]
 #[allow(clippy::while_let_on_iterator, clippy::question_mark)] // see the loop
 pub fn send_merged<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
-    let merging = S::__registry().merging();
+    let merging = S::__registry().merging::<S::__Handler, S::__Dyn>();
     let mut cursor = merging.cursor();
     let span = observe::send_span(S::NAME, cursor.receivers(), "send");
     #[cfg(feature = "tracing")]
@@ -360,7 +360,7 @@ pub(crate) fn send_robust_unmuted<S: Signal>(signal: &S) -> Report<S::Response> 
 #[doc(hidden)]
 #[inline(never)]
 pub fn send_robust_merged<S: Signal>(signal: &S) -> Report<S::Response> {
-    let merging = S::__registry().merging();
+    let merging = S::__registry().merging::<S::__Handler, S::__Dyn>();
     let cursor = merging.cursor();
     let mut report = send_robust_in(signal, cursor.receivers(), cursor);
     // A receiver disconnected during the dispatch is dropped here if the

@@ -46,7 +46,7 @@ pub(crate) async fn send_async<S: Signal>(signal: &S) -> Result<S::Output, SendE
 
 /// `send_async` after the test hooks: the inline receivers only.
 pub(crate) async fn send_async_unmuted<S: Signal>(signal: &S) -> Result<S::Output, SendError> {
-    let snapshot = S::__registry().snapshot_owned();
+    let snapshot = S::__registry().snapshot_owned::<S::__Handler, S::__Dyn>(S::__records());
     let span = send_span(S::NAME, snapshot.len(), "send_async");
     in_span(span, send_async_in(signal, &snapshot)).await
 }
@@ -131,7 +131,7 @@ pub(crate) async fn send_robust_async<S: Signal>(signal: &S) -> Report<S::Respon
 
 /// `send_robust_async` after the test hooks: the inline receivers only.
 pub(crate) async fn send_robust_async_unmuted<S: Signal>(signal: &S) -> Report<S::Response> {
-    let snapshot = S::__registry().snapshot_owned();
+    let snapshot = S::__registry().snapshot_owned::<S::__Handler, S::__Dyn>(S::__records());
     let span = send_span(S::NAME, snapshot.len(), "send_robust_async");
     let mut report = in_span(span, send_robust_async_in(signal, &snapshot)).await;
     if let Err(payload) = snapshot.release() {
@@ -195,7 +195,7 @@ pub(crate) async fn send_robust_concurrent<S: Signal>(signal: &S) -> Report<S::R
 
 /// `send_robust_concurrent` after the test hooks: the inline receivers only.
 pub(crate) async fn send_robust_concurrent_unmuted<S: Signal>(signal: &S) -> Report<S::Response> {
-    let snapshot = S::__registry().snapshot_owned();
+    let snapshot = S::__registry().snapshot_owned::<S::__Handler, S::__Dyn>(S::__records());
     let span = send_span(S::NAME, snapshot.len(), "send_robust_concurrent");
     let mut report = in_span(span, send_robust_concurrent_in(signal, &snapshot)).await;
     if let Err(payload) = snapshot.release() {

@@ -75,14 +75,6 @@ pub use crate::registry::{Gathered, Registry};
 /// generated statics and their slice check spell one path.
 pub type Record<S> = StaticReceiver<<S as Signal>::__Handler>;
 
-/// The registry of signal `S`.
-pub type RegistryOf<S> = Registry<<S as Signal>::__Handler, <S as Signal>::__Dyn>;
-
-/// The `static` that holds the registry of signal `S`. A `static` is never
-/// dropped; `ManuallyDrop` tells the compiler so, which otherwise compiles
-/// the registry's drop glue once per signal all the same.
-pub type RegistryStatic<S> = core::mem::ManuallyDrop<RegistryOf<S>>;
-
 /// What an inventory signal's records are gathered into.
 pub type GatheredOf<S> = Gathered<<S as Signal>::__Handler>;
 pub use crate::step::{BoxFuture, Step};
@@ -190,6 +182,7 @@ fn connect_as<S: Signal>(
             options.key,
             handler,
         ),
+        S::__records(),
         S::__sends(),
     )
 }

@@ -82,7 +82,7 @@ pub trait Signal: Sized {
     fn __sends() -> Self::__Sends;
 
     #[doc(hidden)]
-    fn __registry() -> &'static Registry<Self::__Handler, Self::__Dyn>;
+    fn __registry() -> &'static Registry;
     /// The static receivers' records, as the backend holds them: linkme's
     /// slice itself, or what inventory gathered once.
     #[doc(hidden)]
@@ -98,14 +98,14 @@ pub trait Signal: Sized {
 
     /// True if at least one receiver (static or connected) would be called.
     fn has_receivers() -> bool {
-        Self::__registry().has_receivers()
+        Self::__registry().has_receivers(Self::__records().len())
     }
 
     /// Every receiver, in the order a send calls them; a durable signal's
     /// durable receivers come last, since a send enqueues their jobs after
     /// the inline receivers ran ([`ReceiverInfo::is_durable`]).
     fn receivers() -> Vec<ReceiverInfo> {
-        let mut infos = Self::__registry().infos();
+        let mut infos = Self::__registry().infos(Self::__records());
         if Self::IS_DURABLE {
             crate::durable::extend_infos(Self::NAME, &mut infos);
         }

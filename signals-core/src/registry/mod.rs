@@ -43,7 +43,6 @@ mod statics;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
-use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -99,14 +98,15 @@ impl<D: ?Sized> DynReceiver<D> {
 }
 
 /// The registry of one signal. `#[signal]` emits one `static` of this type per
-/// signal; `H` is the static handler type (a higher-ranked function pointer)
-/// and `D` the run-time handler type (a `dyn Call`). Not public API.
+/// signal. The same type for every signal: the methods that need the
+/// signal's handler types (`H`, the static handler, a higher-ranked function
+/// pointer, and `D`, the run-time handler, a `dyn Call`) take them as type
+/// parameters and the signal's records (`Signal::__records`) as an
+/// argument, so that the registry's own code, its `static`'s type and its
+/// debug info are compiled once, not once per signal. Not public API.
 #[doc(hidden)]
-pub struct Registry<H: 'static, D: ?Sized + 'static> {
-    /// The signal's static receivers, as the backend holds them
-    /// (`Signal::__records`).
-    records: fn() -> &'static [StaticReceiver<H>],
-    /// Their call order, computed on first use.
+pub struct Registry {
+    /// The call order of the static receivers, computed on first use.
     order: Order,
     /// A `List<Planned<H, D>>`, behind a type that is the same for every
     /// signal; `None` while no run-time receiver is connected.
@@ -123,8 +123,6 @@ pub struct Registry<H: 'static, D: ?Sized + 'static> {
     /// Serialises writers; holds the keys of the keyed receivers.
     writer: Mutex<Uids>,
     next_id: AtomicU64,
-    /// The run-time handler type, which only the erased list holds.
-    run_time: PhantomData<fn(&D)>,
 }
 
 // The fields of an empty registry that are the same for every signal, as
@@ -162,27 +160,24 @@ impl Uids {
     }
 }
 
-impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'static> Registry<H, D> {
-    /// `records` returns the static receivers the backend (linkme or
-    /// inventory) holds: the signal's `Signal::__records`. In a
-    /// `ManuallyDrop`, as the `static` that holds it (never dropped) is.
-    pub const fn new(records: fn() -> &'static [StaticReceiver<H>]) -> ManuallyDrop<Self> {
-        ManuallyDrop::new(Registry {
-            records,
+impl Registry {
+    /// An empty registry, for a signal's `static`.
+    #[allow(clippy::new_without_default)] // only ever a `static`'s value
+    pub const fn new() -> Self {
+        Registry {
             order: ORDER,
             dynamic: DYNAMIC,
             dynamic_len: AtomicUsize::new(0),
             merged: MERGED,
             writer: WRITER,
             next_id: AtomicU64::new(0),
-            run_time: PhantomData,
-        })
+        }
     }
 
-    /// The static receivers in call order, sorted on first use.
+    /// The static receivers `records` in call order, sorted on first use.
     #[inline]
-    pub(crate) fn statics(&'static self) -> Statics<H> {
-        Statics::new((self.records)(), &self.order)
+    pub(crate) fn statics<H>(&'static self, records: &'static [StaticReceiver<H>]) -> Statics<H> {
+        Statics::new(records, &self.order)
     }
 
     /// The call order of the static receivers `records` (the signal's,
@@ -191,7 +186,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     /// are called directly rather than through the registry's pointer, so
     /// that a send inlines them.
     #[inline(always)]
-    pub(crate) fn static_order(
+    pub(crate) fn static_order<H>(
         &'static self,
         records: &'static [StaticReceiver<H>],
     ) -> Option<CallOrder> {
@@ -206,7 +201,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     /// found a receiver connected at run time: the run-time list, loaded
     /// once.
     #[inline]
-    pub(crate) fn merging(&'static self) -> Merging<H, D> {
+    pub(crate) fn merging<H, D: ?Sized>(&'static self) -> Merging<H, D> {
         Merging {
             list: self.dynamic.load(),
             handlers: PhantomData,
@@ -226,28 +221,36 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     /// be suspended (async): a short-lived `Guard` must not be held across
     /// an `.await`.
     #[inline]
-    pub(crate) fn snapshot_owned(&'static self) -> OwnedSnapshot<'static, H, D> {
+    pub(crate) fn snapshot_owned<H, D: ?Sized>(
+        &'static self,
+        records: &'static [StaticReceiver<H>],
+    ) -> OwnedSnapshot<'static, H, D> {
         let dynamic = if self.dynamic_len.load(Ordering::Acquire) == 0 {
             None
         } else {
             self.dynamic.load_full()
         };
         OwnedSnapshot {
-            statics: self.statics(),
+            statics: self.statics(records),
             dynamic,
             merged: &self.merged,
             handlers: PhantomData,
         }
     }
 
-    pub(crate) fn has_receivers(&self) -> bool {
-        !(self.records)().is_empty() || self.dynamic_len.load(Ordering::Acquire) != 0
+    /// Whether the signal has a receiver, given how many static receivers
+    /// it has.
+    pub(crate) fn has_receivers(&self, statics: usize) -> bool {
+        statics != 0 || self.dynamic_len.load(Ordering::Acquire) != 0
     }
 
     /// Every receiver, described in call order. Only reaching the records
-    /// and the stored code is generic; the rest is compiled once.
-    pub(crate) fn infos(&'static self) -> Vec<ReceiverInfo> {
-        let records = (self.records)();
+    /// is generic; the rest is compiled once.
+    #[inline]
+    pub(crate) fn infos<H>(
+        &'static self,
+        records: &'static [StaticReceiver<H>],
+    ) -> Vec<ReceiverInfo> {
         introspect::infos(
             &self.dynamic,
             &self.merged,
@@ -258,14 +261,21 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     }
 
     /// Adds a run-time receiver after every receiver of lower or equal order,
-    /// unless it has a key that a connected receiver has. `sends` are the
-    /// signal's sends over the run-time list (`Signal::__sends`), which the
-    /// first connect stores.
-    pub fn connect<R: Copy + Send + Sync + 'static>(
+    /// unless it has a key that a connected receiver has. `records` are the
+    /// signal's static receivers (`Signal::__records`), which the first
+    /// run-time list holds too; `sends` its sends over the run-time list
+    /// (`Signal::__sends`), which the first connect stores.
+    pub fn connect<H, D, R>(
         &'static self,
         receiver: DynReceiver<D>,
+        records: &'static [StaticReceiver<H>],
         sends: R,
-    ) -> Connection {
+    ) -> Connection
+    where
+        H: Copy + Send + Sync + 'static,
+        D: ?Sized + Liveness + Send + Sync + 'static,
+        R: Copy + Send + Sync + 'static,
+    {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let key = Key::of_run_time(receiver.order, id);
         receiver.handler.bind(Registration::new(self, key));
@@ -297,7 +307,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
             let old = self.dynamic.load_full();
             let list = match old.as_deref() {
                 Some(old) => old.get::<H, D>().insert(key, entry),
-                None => self.first_list().insert(key, entry),
+                None => self.first_list(records).insert(key, entry),
             };
             self.dynamic.store(Some(Arc::new(Erased::new(list))));
             self.dynamic_len.fetch_add(1, Ordering::Release);
@@ -309,8 +319,11 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
 
     /// The list of the static receivers alone, to which the first run-time
     /// receiver is added.
-    fn first_list(&'static self) -> List<Planned<H, D>> {
-        let statics = self.statics();
+    fn first_list<H, D: ?Sized>(
+        &'static self,
+        records: &'static [StaticReceiver<H>],
+    ) -> List<Planned<H, D>> {
+        let statics = self.statics(records);
         let records = statics.records();
         let mut list = List::new();
         for (index, &at) in statics.order().iter().enumerate() {
@@ -324,9 +337,7 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
     }
 }
 
-impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'static> Disconnect
-    for Registry<H, D>
-{
+impl Disconnect for Registry {
     fn disconnect(&'static self, key: Key) -> bool {
         let old = {
             let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -335,14 +346,16 @@ impl<H: Copy + Send + Sync + 'static, D: ?Sized + Liveness + Send + Sync + 'stat
             let Some(list) = old.as_deref() else {
                 return false;
             };
-            let Some(list) = list.get::<H, D>().remove(key) else {
+            // A list is published only after the code that walks it is
+            // stored, by the connect that added the key.
+            let Some(list) = Stored::remove(&self.merged, list, key) else {
                 return false;
             };
             // Once the last run-time receiver is gone, the list of the
             // static receivers alone stays: a dispatch that saw the count
             // before this store still finds a list ([`Merging`]), and the
             // count sends the next ones back to the static walk.
-            self.dynamic.store(Some(Arc::new(Erased::new(list))));
+            self.dynamic.store(Some(Arc::new(list)));
             let len = self.dynamic_len.load(Ordering::Relaxed) - 1;
             self.dynamic_len.store(len, Ordering::Release);
             old

@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use arc_swap::Guard;
 
 use super::introspect;
-use super::list::{next_leaf, DynEntry, DynMeta, Erased, ListCursor, NextLeaf, Planned};
+use super::list::{next_leaf, DynEntry, DynMeta, Erased, Key, ListCursor, NextLeaf, Planned};
 use super::statics::{CallOrder, Statics};
 use crate::handler::Liveness;
 use crate::receiver::{Meta, ReceiverInfo, ReceiverName, StaticReceiver};
@@ -124,6 +124,8 @@ pub(crate) struct Merged<H: 'static, D: ?Sized + 'static> {
 pub(crate) struct Stored {
     /// Describes every receiver of a run-time list.
     pub(super) infos: fn(&Erased) -> Vec<ReceiverInfo>,
+    /// A run-time list without the receiver at a key, if it holds it.
+    remove: fn(&Erased, Key) -> Option<Erased>,
     /// A `Merged<H, D>`.
     merged: Box<dyn Any + Send + Sync>,
     /// The signal's `Signal::__Sends`.
@@ -141,6 +143,7 @@ impl Stored {
     {
         Stored {
             infos: |list| introspect::merged(list.get::<H, D>()),
+            remove: |list, key| list.get::<H, D>().remove(key).map(Erased::new),
             merged: Box::new(Merged::<H, D> {
                 start: |list| ListCursor::new(list.get()),
                 next_leaf,
@@ -161,6 +164,15 @@ impl Stored {
                     unreachable!("the run-time list's code is stored with the registry's types")
                 }
             },
+            None => unreachable!("a run-time list is published after the code that walks it"),
+        }
+    }
+
+    /// `list` without the receiver at `key`, through the code that
+    /// `connect` stored: `None` if it does not hold it.
+    pub(super) fn remove(cell: &OnceLock<Self>, list: &Erased, key: Key) -> Option<Erased> {
+        match cell.get() {
+            Some(stored) => (stored.remove)(list, key),
             None => unreachable!("a run-time list is published after the code that walks it"),
         }
     }

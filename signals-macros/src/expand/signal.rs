@@ -303,10 +303,7 @@ impl<'a> Expansion<'a> {
         let (durable, durable_impl) = self.durable_items();
         let sends = self.sends();
         let Expansion {
-            output,
-            response,
-            ty_static,
-            ..
+            output, response, ..
         } = self;
         // `do_not_recommend` keeps "`X` is not a signal" errors from listing
         // every signal in the dependency graph.
@@ -326,9 +323,8 @@ impl<'a> Expansion<'a> {
                 #sends
 
                 #[inline]
-                fn __registry() -> &'static #private::RegistryOf<Self> {
-                    static REGISTRY: #private::RegistryStatic<#ty_static> =
-                        #private::Registry::new(<#ty_static as #krate::Signal>::__records);
+                fn __registry() -> &'static #private::Registry {
+                    static REGISTRY: #private::Registry = #private::Registry::new();
                     &REGISTRY
                 }
 
