@@ -144,6 +144,18 @@ impl<'a> Expansion<'a> {
         quote_spanned!(self.ident.span()=> #binder ::core::ops::Fn(&#ty) -> #ret + ::core::marker::Send + ::core::marker::Sync + 'static)
     }
 
+    /// The bounds of a run-time receiver `__F` that returns `__R`: what
+    /// `connect`, `connect_with` and `connect_filtered` share.
+    fn receiver_bounds(&self) -> TokenStream {
+        let krate = &self.runtime.krate;
+        let response = &self.response;
+        let bound = self.fn_bound(quote!(__R));
+        quote_spanned! {self.ident.span()=>
+            __F: #bound,
+            __R: #krate::IntoOutcome<#response>,
+        }
+    }
+
     /// The bound of the filter in a connect's options.
     fn filter_bound(&self) -> TokenStream {
         let Expansion { binder, ty, .. } = self;
@@ -375,14 +387,6 @@ impl<'a> Expansion<'a> {
     /// lifetimes, which the first run-time connect stores. An async signal
     /// has none.
     fn sends(&self) -> TokenStream {
-        let Expansion {
-            ty,
-            lifetimes,
-            output,
-            report,
-            ..
-        } = self;
-        let Runtime { krate, private } = &self.runtime;
         if self.signal.is_async {
             return quote! {
                 type __Sends = ();
@@ -390,6 +394,9 @@ impl<'a> Expansion<'a> {
                 fn __sends() {}
             };
         }
+        let (ty, lifetimes) = (&self.ty, &self.lifetimes);
+        let (output, report) = (&self.output, &self.report);
+        let Runtime { krate, private } = &self.runtime;
         // Without lifetimes, the functions themselves, which cost the
         // compiler less than two closures; with lifetimes, closures, which
         // are higher-ranked over them where `send_merged::<Self>` is not.
@@ -588,10 +595,8 @@ impl<'a> Expansion<'a> {
 
     fn connect_methods(&self) -> TokenStream {
         let Runtime { krate, private } = &self.runtime;
-        let Expansion {
-            response, output, ..
-        } = self;
-        let bound = self.fn_bound(quote!(__R));
+        let output = &self.output;
+        let bounds = self.receiver_bounds();
         let filter = self.filter_bound();
         let connect = format!(
             " Connects a receiver at run time, at order 0. It stays connected\n until the returned {} is dropped.",
@@ -615,8 +620,7 @@ impl<'a> Expansion<'a> {
             #[track_caller]
             pub fn connect<__F, __R>(receiver: __F) -> #krate::Connection
             where
-                __F: #bound,
-                __R: #krate::IntoOutcome<#response>,
+                #bounds
             {
                 #connect_body
             }
@@ -626,8 +630,7 @@ impl<'a> Expansion<'a> {
             pub fn connect_with<__P, __F, __R>(options: #krate::ConnectOptions<__P>, receiver: __F) -> #krate::Connection
             where
                 __P: #filter,
-                __F: #bound,
-                __R: #krate::IntoOutcome<#response>,
+                #bounds
             {
                 #connect_with_body
             }
@@ -694,9 +697,8 @@ impl<'a> Expansion<'a> {
 
     fn connect_filtered(&self) -> TokenStream {
         let krate = &self.runtime.krate;
-        let response = &self.response;
         let filter_bound = self.fn_bound(quote!(bool));
-        let bound = self.fn_bound(quote!(__R));
+        let bounds = self.receiver_bounds();
         let body = self
             .lifetime_free("connect_filtered", quote!(__P, __F, __R), quote!(filter, receiver))
             .unwrap_or_else(|| quote_spanned!(self.ident.span()=> Self::connect_with(#krate::ConnectOptions::new().filter(filter), receiver)));
@@ -709,8 +711,7 @@ impl<'a> Expansion<'a> {
             pub fn connect_filtered<__P, __F, __R>(filter: __P, receiver: __F) -> #krate::Connection
             where
                 __P: #filter_bound,
-                __F: #bound,
-                __R: #krate::IntoOutcome<#response>,
+                #bounds
             {
                 #body
             }
