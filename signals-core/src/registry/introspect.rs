@@ -11,8 +11,8 @@ use crate::handler::Liveness;
 use crate::receiver::{Meta, ReceiverInfo, ReceiverKind};
 
 /// Every receiver's description, in the call order of the run-time list.
-/// Only the walk is generic, and reached through the registry's
-/// [`Merged`](super::snapshot::Merged): compiled only for signals that
+/// Only the walk is generic, and reached through the pointer the first
+/// connect stores ([`Stored`]): compiled only for signals that
 /// connect a receiver at run time. A weak receiver whose target is gone is
 /// left out: the next send disconnects it.
 pub(super) fn merged<H: Copy + 'static, D: ?Sized + Liveness + 'static>(

@@ -10,19 +10,22 @@
 //! - [`introspect`]: the receivers described, for `S::receivers()`;
 //! - [`snapshot`]: what one dispatch calls, and the cursors that walk it.
 //!
-//! The code that walks the run-time list (its downcast, the descent from
-//! leaf to leaf, its introspection) is generic over the handler types alone
-//! and reached through pointers that the first connect stores
-//! ([`snapshot::Merged`]): a signal that never connects a receiver at run
-//! time compiles none of it, only the walk within one leaf. From that first
+//! The code that walks the run-time list (the signal's sends over it, its
+//! descent from leaf to leaf, its introspection, a disconnect's removal) is
+//! reached through pointers that the first connect stores
+//! ([`snapshot::Stored`]; the sends are `Signal::__Sends`): a signal that
+//! never connects a receiver at run time compiles none of it. The registry
+//! itself is one type for every signal: what needs the signal's handler
+//! types takes them as type parameters. From that first
 //! connect on, a list is always published, the static receivers' alone once
 //! every run-time one is gone, so that a dispatch that saw a receiver
 //! connected always finds one.
 //!
 //! The read side (every send) takes no lock and allocates nothing. While no
 //! run-time receiver is connected, which a count says, a send walks the
-//! static records in call order, as a hand-written linkme slice would. Otherwise it loads
-//! the run-time list from an `ArcSwapOption` and walks it.
+//! static records in call order, in a loop that is the same for every
+//! signal, as a hand-written linkme slice would. Otherwise it loads the
+//! run-time list from an `ArcSwapOption` and walks it.
 //!
 //! Writers (connect, disconnect) serialise on a per-signal mutex, build the
 //! new list from the old one, swap it in, and drop the old one after
@@ -182,9 +185,7 @@ impl Registry {
 
     /// The call order of the static receivers `records` (the signal's,
     /// `Signal::__records`), while no run-time receiver is connected: all a
-    /// dispatch that starts now calls, with no snapshot to take. `records`
-    /// are called directly rather than through the registry's pointer, so
-    /// that a send inlines them.
+    /// dispatch that starts now calls, with no snapshot to take.
     #[inline(always)]
     pub(crate) fn static_order<H>(
         &'static self,
