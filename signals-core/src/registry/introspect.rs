@@ -42,12 +42,9 @@ pub(super) fn infos(
     meta: &dyn Metas,
 ) -> Vec<ReceiverInfo> {
     let dynamic = dynamic.load();
-    match (dynamic.as_deref(), merged.get()) {
-        (Some(list), Some(stored)) => (stored.infos)(list),
-        (Some(_), None) => {
-            unreachable!("a run-time list is published after the code that walks it")
-        }
-        (None, _) => of_statics(order.get(len, meta).indices(), meta),
+    match dynamic.as_deref() {
+        Some(list) => (Stored::get(merged).infos)(list),
+        None => of_statics(order.get(len, meta).indices(), meta),
     }
 }
 

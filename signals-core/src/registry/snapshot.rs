@@ -152,46 +152,40 @@ impl Stored {
         }
     }
 
-    /// The [`Merged`] code that `connect` stored. Only `connect` publishes
-    /// a run-time list, after storing this: whoever holds a list finds it,
-    /// of the registry's handler types.
+    /// What `connect` stored. Only `connect` publishes a run-time list,
+    /// after storing this: whoever holds a list finds it. Not generic: the
+    /// one place that says so.
+    pub(super) fn get(cell: &OnceLock<Self>) -> &Self {
+        match cell.get() {
+            Some(stored) => stored,
+            None => unreachable!("a run-time list is published after the code that walks it"),
+        }
+    }
+
+    /// The [`Merged`] code that `connect` stored, of the registry's
+    /// handler types.
     #[inline]
     pub(super) fn merged<H: 'static, D: ?Sized + 'static>(cell: &OnceLock<Self>) -> &Merged<H, D> {
-        match cell.get() {
-            Some(stored) => match stored.merged.downcast_ref() {
-                Some(merged) => merged,
-                None => {
-                    unreachable!("the run-time list's code is stored with the registry's types")
-                }
-            },
-            None => unreachable!("a run-time list is published after the code that walks it"),
+        match Self::get(cell).merged.downcast_ref() {
+            Some(merged) => merged,
+            None => not_the_signals_type(),
         }
     }
 
     /// `list` without the receiver at `key`, through the code that
     /// `connect` stored: `None` if it does not hold it.
     pub(super) fn remove(cell: &OnceLock<Self>, list: &Erased, key: Key) -> Option<Erased> {
-        match cell.get() {
-            Some(stored) => (stored.remove)(list, key),
-            None => unreachable!("a run-time list is published after the code that walks it"),
-        }
+        (Self::get(cell).remove)(list, key)
     }
 
-    /// The signal's sends that `connect` stored, as [`merged`](Self::merged).
-    /// Only the downcast is generic: it is compiled for every signal, since
-    /// `send` names it.
+    /// The signal's sends that `connect` stored. Only the downcast is
+    /// generic: it is compiled for every signal, since `send` names it.
     #[inline]
     pub(super) fn sends<R: Copy + 'static>(cell: &OnceLock<Self>) -> R {
-        match Self::stored_sends(cell).downcast_ref() {
+        let sends: &dyn Any = &*Self::get(cell).sends;
+        match sends.downcast_ref() {
             Some(sends) => *sends,
             None => not_the_signals_type(),
-        }
-    }
-
-    fn stored_sends(cell: &OnceLock<Self>) -> &dyn Any {
-        match cell.get() {
-            Some(stored) => &*stored.sends,
-            None => unreachable!("a run-time list is published after the sends that walk it"),
         }
     }
 }
